@@ -1,0 +1,78 @@
+"""Spam protection for anonymous forms: reCAPTCHA, or a honeypot with a signed fill time."""
+
+import time
+
+from django import forms
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+from . import conf
+
+HONEYPOT_FIELD = "website"
+STARTED_FIELD = "form_started"
+_SALT = "wagtail_tickets.captcha.started"
+
+
+def effective_mode(site_settings, user=None):
+    mode = site_settings.captcha_mode
+    if user is not None and user.is_authenticated and not site_settings.captcha_for_logged_in:
+        return "none"
+    if mode == "auto":
+        return "recaptcha" if conf.recaptcha_configured() else "honeypot"
+    if mode == "recaptcha" and not conf.recaptcha_configured():
+        # Misconfiguration must not leave the form unprotected.
+        return "honeypot"
+    return mode
+
+
+class HoneypotInput(forms.TextInput):
+    template_name = "wagtail_tickets/includes/honeypot_widget.html"
+
+
+def signed_start():
+    return signing.dumps(time.time(), salt=_SALT)
+
+
+class StartedField(forms.CharField):
+    widget = forms.HiddenInput
+
+    def __init__(self, *, min_seconds, **kwargs):
+        self.min_seconds = min_seconds
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            started = float(signing.loads(value, salt=_SALT, max_age=86400))
+        except (signing.BadSignature, TypeError, ValueError):
+            raise forms.ValidationError(
+                _("The form has expired. Please send it again."), code="expired"
+            ) from None
+        if time.time() - started < self.min_seconds:
+            raise forms.ValidationError(
+                _("The form was sent too quickly. Please check it and send it again."),
+                code="too_fast",
+            )
+        return value
+
+
+def add_captcha_fields(form, mode, min_seconds):
+    """Add the fields of ``mode`` to a bound or unbound form instance."""
+    if mode == "honeypot":
+        form.fields[HONEYPOT_FIELD] = forms.CharField(
+            required=False,
+            label=_("Leave this field empty"),
+            widget=HoneypotInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+        form.fields[STARTED_FIELD] = StartedField(min_seconds=min_seconds, initial=signed_start)
+    elif mode == "recaptcha":
+        from django_recaptcha.fields import ReCaptchaField
+
+        form.fields["captcha"] = ReCaptchaField(label=_("Verification"))
+
+
+def clean_honeypot(form):
+    if form.cleaned_data.get(HONEYPOT_FIELD):
+        raise forms.ValidationError(
+            _("Your message looks automated and was not sent."), code="honeypot"
+        )

@@ -1,0 +1,195 @@
+import datetime
+import decimal
+
+from django import forms
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.forms.forms import FormBuilder
+from wagtail.rich_text import RichText
+
+from . import captcha
+from .attachments import AttachmentRules
+
+CUSTOM_PREFIX = "cf_"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; validation of the set happens in AttachmentRules."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class InfoWidget(forms.Widget):
+    """Renders an editor's information block where a field would be."""
+
+    def __init__(self, html, attrs=None):
+        self.html = html
+        super().__init__(attrs)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return format_html('<div class="wt-info-block">{}</div>', RichText(self.html))
+
+    def value_from_datadict(self, data, files, name):
+        return None
+
+
+class InfoField(forms.Field):
+    is_info = True
+
+    def __init__(self, html, **kwargs):
+        kwargs.update(required=False, widget=InfoWidget(html))
+        super().__init__(**kwargs)
+
+
+class TicketFieldBuilder(FormBuilder):
+    def create_info_field(self, field, options):
+        return InfoField(field.info_text, label=field.label)
+
+    def create_date_field(self, field, options):
+        options.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        return forms.DateField(**options)
+
+    def create_datetime_field(self, field, options):
+        options.setdefault(
+            "widget", forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        )
+        return forms.DateTimeField(**options)
+
+    def get_field_options(self, field):
+        options = super().get_field_options(field)
+        if field.field_type == "info":
+            return {}
+        if field.required:
+            options["error_messages"] = {
+                "required": _("Please fill in “%(label)s”.") % {"label": field.label}
+            }
+        return options
+
+
+def _stored_value(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+class TicketForm(forms.Form):
+    """The department's submission form: fixed fields, its custom fields, captcha."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    message = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=20000,
+        help_text=_("Describe one problem per ticket: what you did, what you expected, what happened."),
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, department, site_settings, user, captcha_mode, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.department = department
+        self.user = user
+        self.rules = AttachmentRules.for_department(department, site_settings)
+        self.form_fields = list(department.form_fields.all())
+        builder = TicketFieldBuilder(self.form_fields)
+        self.custom_names = []
+        for clean_name, field in builder.formfields.items():
+            key = CUSTOM_PREFIX + clean_name
+            self.fields[key] = field
+            self.custom_names.append(key)
+        # Attachments come after the custom fields, the captcha last.
+        self.fields["attachments"] = self.fields.pop("attachments")
+        if self.rules.enabled:
+            self.fields["attachments"].help_text = self.rules.describe()
+            self.fields["attachments"].widget.attrs["accept"] = self.rules.accept
+        else:
+            del self.fields["attachments"]
+        if user.is_authenticated:
+            for key, value in (
+                ("name", user.get_full_name() or user.get_username()),
+                ("email", user.email),
+            ):
+                self.fields[key].initial = value
+                self.fields[key].disabled = True
+        self.captcha_mode = captcha_mode
+        captcha.add_captcha_fields(self, captcha_mode, site_settings.min_fill_seconds)
+        for field in self.fields.values():
+            if getattr(field, "is_info", False):
+                continue
+            if field.required:
+                field.widget.attrs.setdefault("required", True)
+
+    def clean_attachments(self):
+        return self.rules.validate(self.cleaned_data.get("attachments") or [])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.captcha_mode == "honeypot":
+            captcha.clean_honeypot(self)
+        return cleaned
+
+    def custom_field_values(self):
+        """The custom answers with the labels the customer saw, in form order."""
+        values = []
+        for field in self.form_fields:
+            if field.field_type == "info":
+                continue
+            key = CUSTOM_PREFIX + field.clean_name
+            values.append(
+                {
+                    "name": field.clean_name,
+                    "label": field.label,
+                    "type": field.field_type,
+                    "value": _stored_value(self.cleaned_data.get(key)),
+                }
+            )
+        return values
+
+    @property
+    def files_were_dropped(self):
+        """True when a failed submission carried files the visitor must choose again."""
+        return self.is_bound and bool(self.files.getlist("attachments")) and bool(self.errors)
+
+
+class ReplyForm(forms.Form):
+    message = forms.CharField(
+        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args, rules, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.rules = rules
+        if rules.enabled:
+            self.fields["attachments"].help_text = rules.describe()
+            self.fields["attachments"].widget.attrs["accept"] = rules.accept
+        else:
+            del self.fields["attachments"]
+
+    def clean_attachments(self):
+        return self.rules.validate(self.cleaned_data.get("attachments") or [])
+
+
+class LookupForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("We will e-mail you fresh links to your open tickets."),
+    )

@@ -1,0 +1,42 @@
+"""Links to a ticket's customer page.
+
+The private link's token is stored only as a hash, so later e-mails cannot repeat it.
+They carry a signed link instead: it names the ticket and the current token hash, so it
+stops working when the private link is replaced, and it expires.
+"""
+
+from django.core import signing
+
+from . import conf
+
+_SALT = "wagtail_tickets.mail_link"
+
+
+def access_path(helpdesk, token):
+    return helpdesk.reverse_subpage("access_route", args=[token])
+
+
+def private_link_url(helpdesk, raw_token, base_url=None):
+    base = base_url or helpdesk.get_full_url()
+    return base.rstrip("/") + "/" + access_path(helpdesk, raw_token)
+
+
+def signed_token(ticket):
+    return signing.dumps([ticket.pk, ticket.access_token_hash[:20]], salt=_SALT, compress=False)
+
+
+def mail_link_url(ticket, helpdesk, base_url=None):
+    return private_link_url(helpdesk, signed_token(ticket), base_url)
+
+
+def ticket_for_signed_token(token, queryset):
+    """Return the ticket a signed token names, or None when it is forged, old or replaced."""
+    max_age = conf.get("MAIL_LINK_DAYS") * 86400
+    try:
+        pk, hash_prefix = signing.loads(token, salt=_SALT, max_age=max_age)
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    ticket = queryset.filter(pk=pk).first()
+    if ticket is None or not ticket.access_token_hash.startswith(hash_prefix):
+        return None
+    return ticket

@@ -1,0 +1,338 @@
+import hashlib
+import os
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .. import conf
+
+
+class TranslatedNameMixin:
+    """Seeded names are English msgids; show them in the active language.
+
+    Names typed by managers are not in the catalogue and come back unchanged.
+    """
+
+    def __str__(self):
+        return gettext(self.name) if self.name else ""
+
+
+class Status(TranslatedNameMixin, models.Model):
+    class Kind(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting for customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    ACTIVE_KINDS = (Kind.NEW, Kind.OPEN, Kind.WAITING)
+    ARCHIVED_KINDS = (Kind.RESOLVED, Kind.CLOSED)
+
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OPEN)
+    colour = models.CharField(_("colour"), max_length=7, default="#6b7280")
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_default = models.BooleanField(
+        _("default for new tickets"),
+        default=False,
+        help_text=_("The status a new ticket gets. Only one status can be the default."),
+    )
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="wagtail_tickets_one_default_status",
+            )
+        ]
+
+    @property
+    def is_archived(self):
+        return self.kind in self.ARCHIVED_KINDS
+
+    @classmethod
+    def default(cls):
+        status = cls.objects.filter(is_default=True).first()
+        return status or cls.objects.filter(kind=cls.Kind.NEW).first() or cls.objects.first()
+
+    @classmethod
+    def first_of_kind(cls, kind):
+        return cls.objects.filter(kind=kind).first()
+
+
+class Priority(TranslatedNameMixin, models.Model):
+    name = models.CharField(_("name"), max_length=60)
+    colour = models.CharField(_("colour"), max_length=7, default="#6b7280")
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_default = models.BooleanField(_("default"), default=False)
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response target (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no first-response target."),
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution target (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for no resolution target."),
+    )
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="wagtail_tickets_one_default_priority",
+            )
+        ]
+
+    @classmethod
+    def default(cls):
+        return cls.objects.filter(is_default=True).first() or cls.objects.first()
+
+
+class DepartmentCounter(models.Model):
+    """The sequence behind ticket codes, one row per code prefix.
+
+    Kept off the page so that publishing an old revision can never rewind it; keyed by
+    prefix so that two departments sharing a prefix (or translations of one department)
+    share one sequence and codes stay unique.
+    """
+
+    prefix = models.CharField(_("code prefix"), max_length=10, unique=True)
+    last_number = models.PositiveBigIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("ticket code counter")
+        verbose_name_plural = _("ticket code counters")
+
+    def __str__(self):
+        return f"{self.prefix}: {self.last_number}"
+
+
+def hash_token(raw_token):
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+class TicketQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__kind__in=Status.ACTIVE_KINDS)
+
+    def archived(self):
+        return self.filter(status__kind__in=Status.ARCHIVED_KINDS)
+
+    def for_customer(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(customer=user)
+
+
+class Ticket(models.Model):
+    code = models.CharField(_("code"), max_length=24, unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    department = models.ForeignKey(
+        "wagtail_tickets.DepartmentPage",
+        verbose_name=_("department"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    status = models.ForeignKey(
+        Status, verbose_name=_("status"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    priority = models.ForeignKey(
+        Priority, verbose_name=_("priority"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("customer account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_tickets",
+    )
+    customer_name = models.CharField(_("customer name"), max_length=150)
+    customer_email = models.EmailField(_("customer e-mail"), db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    custom_fields = models.JSONField(
+        _("custom fields"),
+        default=list,
+        blank=True,
+        help_text=_("The department's extra fields, with the labels the customer saw."),
+    )
+
+    submitter_ip = models.GenericIPAddressField(_("submitter IP address"), null=True, blank=True)
+    submitter_user_agent = models.CharField(_("submitter browser"), max_length=500, blank=True)
+    submitter_referrer = models.CharField(_("referring page"), max_length=500, blank=True)
+    source_page = models.CharField(_("source page"), max_length=500, blank=True)
+    submitted_logged_in = models.BooleanField(_("submitted while logged in"), default=False)
+    access_token_hash = models.CharField(
+        _("private link hash"), max_length=64, blank=True, db_index=True, editable=False
+    )
+    language = models.CharField(_("language"), max_length=12, blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Denormalised facts; only the workflow writes them.
+    last_message_at = models.DateTimeField(_("last reply"), null=True, blank=True, db_index=True)
+    last_customer_message_at = models.DateTimeField(
+        _("last customer reply"), null=True, blank=True
+    )
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    message_count = models.PositiveIntegerField(_("messages"), default=0)
+    time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        permissions = [
+            ("view_all_departments", _("Can see tickets of all departments")),
+            ("assign_ticket", _("Can assign tickets")),
+            ("change_ticket_fields", _("Can change ticket fields")),
+            ("edit_message", _("Can edit messages")),
+            ("delete_message", _("Can delete messages")),
+            ("view_analytics", _("Can view helpdesk analytics")),
+            ("manage_billing", _("Can manage paid support")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-last_message_at"], name="wt_ticket_status_last"),
+            models.Index(fields=["department", "status"], name="wt_ticket_dept_status"),
+            models.Index(fields=["customer", "-created_at"], name="wt_ticket_customer"),
+            models.Index(fields=["submitter_ip", "created_at"], name="wt_ticket_ip_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.subject}"
+
+    @property
+    def is_archived(self):
+        return self.status.is_archived
+
+    @property
+    def helpdesk(self):
+        department = self.department
+        if department is None:
+            return None
+        from .pages import HelpdeskPage
+
+        return HelpdeskPage.objects.ancestor_of(department).live().specific().last()
+
+    def check_access_token(self, raw_token):
+        if not self.access_token_hash or not raw_token:
+            return False
+        return secrets.compare_digest(self.access_token_hash, hash_token(raw_token))
+
+    def is_customer(self, user):
+        return bool(user and user.is_authenticated and self.customer_id == user.pk)
+
+
+class Message(models.Model):
+    class Source(models.TextChoices):
+        WEB = "web", _("Web form")
+        EMAIL = "email", _("E-mail")
+        STAFF = "staff", _("Staff desk")
+        API = "api", _("API")
+        IMPORT = "import", _("Import")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="messages"
+    )
+    body = models.TextField(_("message"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    author_name = models.CharField(_("author name"), max_length=150, blank=True)
+    author_email = models.EmailField(_("author e-mail"), blank=True)
+    is_staff_reply = models.BooleanField(_("staff reply"), default=False)
+    is_internal = models.BooleanField(
+        _("internal note"), default=False, help_text=_("Never shown or mailed to the customer.")
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
+    email_message_id = models.CharField(_("e-mail Message-ID"), max_length=255, blank=True)
+    time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("edited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="wt_message_ticket_created")]
+
+    def __str__(self):
+        return _("Message on %(code)s") % {"code": self.ticket.code}
+
+    @property
+    def display_author(self):
+        if self.author_id and self.author:
+            return self.author.get_full_name() or self.author.get_username()
+        return self.author_name
+
+
+def attachment_upload_to(instance, filename):
+    # A random folder per file: the path is never guessable, the name stays readable.
+    _base, ext = os.path.splitext(filename)
+    return "{}/{}/{}{}".format(
+        conf.get("UPLOAD_TO").rstrip("/"),
+        timezone.now().strftime("%Y/%m"),
+        secrets.token_hex(16),
+        ext.lower()[:10],
+    )
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name

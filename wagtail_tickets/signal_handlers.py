@@ -1,0 +1,37 @@
+"""Turn the workflow's signals into background tasks."""
+
+import logging
+
+from django.dispatch import receiver
+
+from . import signals
+from .tasks import send_notification
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(**kwargs):
+    # Signals arrive after commit; a broken queue or mail server must not fail the request.
+    try:
+        send_notification.enqueue(**kwargs)
+    except Exception:
+        logger.exception("Could not enqueue the %s notification", kwargs.get("event"))
+
+
+@receiver(signals.ticket_opened)
+def on_ticket_opened(sender, ticket, message, raw_token, **kwargs):
+    _enqueue(
+        event="ticket_opened", ticket_id=ticket.pk, message_id=message.pk, raw_token=raw_token
+    )
+
+
+@receiver(signals.reply_posted)
+def on_reply_posted(sender, ticket, message, **kwargs):
+    if not message.is_internal:
+        _enqueue(event="reply_posted", ticket_id=ticket.pk, message_id=message.pk)
+
+
+@receiver(signals.status_changed)
+def on_status_changed(sender, ticket, new_status, **kwargs):
+    if new_status.kind in ("resolved", "closed"):
+        _enqueue(event="status_changed", ticket_id=ticket.pk, new_status_id=new_status.pk)

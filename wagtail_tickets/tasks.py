@@ -1,0 +1,59 @@
+"""Background work. Enqueued after commit; a failure here never undoes a ticket."""
+
+import logging
+
+from django_tasks import task
+
+logger = logging.getLogger(__name__)
+
+
+def _load_ticket(ticket_id):
+    from .models import Ticket
+
+    return (
+        Ticket.objects.select_related("status", "priority", "department", "assignee")
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+@task()
+def send_notification(event, ticket_id, message_id=None, raw_token=None, new_status_id=None):
+    from . import notifications
+    from .models import Message, Status
+
+    ticket = _load_ticket(ticket_id)
+    if ticket is None:
+        return
+    message = None
+    if message_id is not None:
+        message = (
+            Message.objects.filter(pk=message_id).prefetch_related("attachments").first()
+        )
+    if event == "ticket_opened":
+        notifications.ticket_opened(ticket, message, raw_token)
+    elif event == "reply_posted" and message is not None:
+        notifications.reply_posted(ticket, message)
+    elif event == "status_changed":
+        status = Status.objects.filter(pk=new_status_id).first()
+        if status is not None:
+            notifications.status_changed(ticket, status)
+
+
+@task()
+def send_access_links(email, helpdesk_id, base_url, language):
+    from . import notifications, workflow
+    from .models import HelpdeskPage, Ticket
+
+    helpdesk = HelpdeskPage.objects.filter(pk=helpdesk_id).first()
+    if helpdesk is None:
+        return
+    tickets = list(
+        Ticket.objects.active()
+        .filter(customer_email__iexact=email, department__path__startswith=helpdesk.path)
+        .order_by("-last_message_at")[:20]
+    )
+    if not tickets:
+        return
+    issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
+    notifications.access_links(email, issued, helpdesk, base_url, language)

@@ -1,0 +1,243 @@
+"""The customer's side of the support centre (routes of HelpdeskPage)."""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from .. import conf, links, permissions, workflow
+from ..attachments import AttachmentRules
+from ..filters import CustomerTicketFilter
+from ..forms import LookupForm, ReplyForm
+from ..models import Attachment, HelpdeskSettings, Message, Ticket
+from ..models.tickets import hash_token
+from ..tasks import send_access_links
+from .utils import client_ip
+
+
+def _render(request, page, template, status=200, **extra):
+    context = page.get_context(request)
+    context.update(extra)
+    return TemplateResponse(request, template, context, status=status)
+
+
+def _ticket_url(request, page, ticket):
+    return page.get_url(request) + page.reverse_subpage("ticket_route", args=[ticket.code])
+
+
+@never_cache
+def index(request, page):
+    my_tickets = None
+    if request.user.is_authenticated:
+        my_tickets = list(
+            Ticket.objects.for_customer(request.user)
+            .active()
+            .select_related("status")
+            .order_by("-last_message_at")[:5]
+        )
+    return _render(
+        request,
+        page,
+        page.get_template(request),
+        departments=page.get_departments(),
+        my_tickets=my_tickets,
+        lookup_form=LookupForm(),
+    )
+
+
+@never_cache
+def ticket_list(request, page):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    departments = page.get_departments()
+    queryset = (
+        Ticket.objects.for_customer(request.user)
+        .select_related("status", "priority", "department")
+        .order_by("-last_message_at", "-pk")
+    )
+    ticket_filter = CustomerTicketFilter(request.GET, queryset=queryset, departments=departments)
+    paginator = Paginator(ticket_filter.qs, page.tickets_per_page)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _render(
+        request,
+        page,
+        "wagtail_tickets/ticket_list.html",
+        filter=ticket_filter,
+        page_obj=page_obj,
+        query_string=query.urlencode(),
+    )
+
+
+def _get_ticket(code):
+    try:
+        return Ticket.objects.select_related(
+            "status", "priority", "department", "customer"
+        ).get(code=code)
+    except Ticket.DoesNotExist:
+        return None
+
+
+def _deny(request):
+    # The same answer whether the code exists or not: codes are public, tickets aren't.
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    raise Http404
+
+
+def _rules_for(request, ticket):
+    site_settings = HelpdeskSettings.for_request(request)
+    if ticket.department is None:
+        return AttachmentRules(frozenset(), 0, 0)
+    return AttachmentRules.for_department(ticket.department, site_settings)
+
+
+@never_cache
+def ticket_detail(request, page, code):
+    ticket = _get_ticket(code)
+    if ticket is None or not permissions.customer_can_access(request, ticket):
+        return _deny(request)
+    rules = _rules_for(request, ticket)
+    reply_form = ReplyForm(rules=rules)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        author = request.user if ticket.is_customer(request.user) else None
+        if action == "reply":
+            reply_form = ReplyForm(request.POST, request.FILES, rules=rules)
+            if reply_form.is_valid():
+                was_archived = ticket.is_archived
+                workflow.post_reply(
+                    ticket,
+                    body=reply_form.cleaned_data["message"],
+                    author=author,
+                    author_name=ticket.customer_name,
+                    author_email=ticket.customer_email,
+                    attachments=reply_form.cleaned_data.get("attachments") or [],
+                )
+                if was_archived:
+                    messages.success(request, _("Your reply has been sent and the ticket reopened."))
+                else:
+                    messages.success(request, _("Your reply has been sent."))
+                return redirect(_ticket_url(request, page, ticket))
+            status = 400
+        elif action in ("close", "reopen"):
+            try:
+                if action == "close":
+                    workflow.close(ticket, user=author)
+                    messages.success(request, _("The ticket has been closed."))
+                else:
+                    workflow.reopen(ticket, user=author)
+                    messages.success(request, _("The ticket has been reopened."))
+            except workflow.WorkflowError:
+                messages.error(request, _("That action does not apply to this ticket now."))
+            return redirect(_ticket_url(request, page, ticket))
+        else:
+            messages.error(request, _("Unknown action."))
+            return redirect(_ticket_url(request, page, ticket))
+    conversation = (
+        Message.objects.filter(ticket=ticket, is_internal=False)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+    return _render(
+        request,
+        page,
+        "wagtail_tickets/ticket_detail.html",
+        status=status,
+        ticket=ticket,
+        conversation=conversation,
+        reply_form=reply_form,
+        ticket_url=_ticket_url(request, page, ticket),
+    )
+
+
+@never_cache
+def attachment_download(request, page, code, pk):
+    ticket = _get_ticket(code)
+    if ticket is None:
+        return _deny(request)
+    try:
+        attachment = Attachment.objects.select_related("message").get(
+            pk=pk, message__ticket=ticket
+        )
+    except Attachment.DoesNotExist:
+        attachment = None
+    as_customer = (
+        attachment is not None
+        and not attachment.message.is_internal
+        and permissions.customer_can_access(request, ticket)
+    )
+    as_staff = attachment is not None and permissions.staff_can_access(request.user, ticket)
+    if not (as_customer or as_staff):
+        return _deny(request)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+def access(request, page, token):
+    tickets = Ticket.objects.only("pk", "code", "access_token_hash")
+    if ":" in token:
+        ticket = links.ticket_for_signed_token(token, tickets)
+    else:
+        ticket = tickets.filter(access_token_hash=hash_token(token)).first()
+    if ticket is None:
+        return _render(
+            request, page, "wagtail_tickets/access_invalid.html", status=404, lookup_form=LookupForm()
+        )
+    permissions.grant_access(request, ticket)
+    # The token leaves the address bar at once so it does not travel in Referer headers.
+    return redirect(_ticket_url(request, page, ticket))
+
+
+@never_cache
+def lookup(request, page):
+    if request.method != "POST":
+        return _render(request, page, "wagtail_tickets/lookup.html", lookup_form=LookupForm())
+    lookup_form = LookupForm(request.POST)
+    if not lookup_form.is_valid():
+        return _render(
+            request, page, "wagtail_tickets/lookup.html", status=400, lookup_form=lookup_form
+        )
+    email = lookup_form.cleaned_data["email"].lower()
+    ip_key = f"wagtail_tickets:lookup:ip:{client_ip(request)}"
+    email_key = f"wagtail_tickets:lookup:email:{hash_token(email)}"
+    seconds = conf.get("LOOKUP_RATE_SECONDS")
+    # cache.add is atomic in shared caches, so several app servers agree on the limit.
+    if cache.add(ip_key, 1, seconds) and cache.add(email_key, 1, seconds * 10):
+        send_access_links.enqueue(
+            email=email,
+            helpdesk_id=page.pk,
+            base_url=request.build_absolute_uri(page.get_url(request)),
+            language=get_language(),
+        )
+    # One answer for every address, known or not, limited or not.
+    messages.success(
+        request,
+        _(
+            "If we have open tickets for that address, we have sent it fresh links. "
+            "Earlier links to those tickets no longer work."
+        ),
+    )
+    return redirect(page.get_url(request) + page.reverse_subpage("lookup_route"))

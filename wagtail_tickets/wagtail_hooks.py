@@ -1,0 +1,22 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+
+LOG_ACTIONS = {
+    "wagtail_tickets.ticket.create": (_("Ticket opened"), _("Ticket opened")),
+    "wagtail_tickets.message.create": (_("Reply posted"), _("Reply posted")),
+    "wagtail_tickets.note.create": (_("Internal note added"), _("Internal note added")),
+    "wagtail_tickets.ticket.status": (_("Status changed"), _("Status changed")),
+    "wagtail_tickets.ticket.resolve": (_("Ticket resolved"), _("Ticket resolved")),
+    "wagtail_tickets.ticket.close": (_("Ticket closed"), _("Ticket closed")),
+    "wagtail_tickets.ticket.reopen": (_("Ticket reopened"), _("Ticket reopened")),
+    "wagtail_tickets.ticket.link_issued": (
+        _("Private link issued"),
+        _("A new private link was issued; earlier links stopped working"),
+    ),
+}
+
+
+@hooks.register("register_log_actions")
+def register_ticket_log_actions(actions):
+    for action, (label, message) in LOG_ACTIONS.items():
+        actions.register_action(action, label, message)

@@ -1,0 +1,318 @@
+"""The only code that changes a ticket's state.
+
+Every function runs in one transaction, keeps the denormalised fields of ``Ticket``
+right, writes Wagtail's audit log and sends its signal once the transaction has
+committed. Views, forms, mail intake and commands call these; none of them writes
+ticket fields or creates messages by hand.
+"""
+
+import secrets
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import get_language
+from wagtail.log_actions import log
+
+from . import signals
+from .models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
+from .models.tickets import hash_token
+
+CODE_DIGITS = 6
+
+
+class WorkflowError(Exception):
+    """An action that does not apply to the ticket in its current state."""
+
+
+def next_code(prefix):
+    """Take the next number of ``prefix``'s sequence; call inside a transaction."""
+    counter, _created = DepartmentCounter.objects.get_or_create(prefix=prefix)
+    # The row lock serialises concurrent submissions on PostgreSQL; SQLite serialises
+    # writers on its own.
+    DepartmentCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
+    number = DepartmentCounter.objects.values_list("last_number", flat=True).get(pk=counter.pk)
+    return f"{prefix}-{number:0{CODE_DIGITS}d}"
+
+
+def new_access_token():
+    """Return (raw token, hash); only the hash is stored."""
+    raw = secrets.token_urlsafe(24)  # 192 bits
+    return raw, hash_token(raw)
+
+
+def _send_after_commit(signal, **kwargs):
+    transaction.on_commit(partial(signal.send, sender=Ticket, **kwargs))
+
+
+def _due_at(ticket, priority, now):
+    """SLA: the first-response target until staff answer, then the resolution target."""
+    if ticket.closed_at or ticket.resolved_at:
+        return None
+    start = ticket.created_at or now
+    if ticket.first_response_at is None and priority.first_response_minutes:
+        return start + timedelta(minutes=priority.first_response_minutes)
+    if priority.resolution_minutes:
+        return start + timedelta(minutes=priority.resolution_minutes)
+    return None
+
+
+def _save_attachments(message, files):
+    for item in files:
+        Attachment.objects.create(
+            message=message,
+            file=item.upload,
+            original_name=item.name,
+            size=item.upload.size,
+            content_type=item.content_type,
+            sha256=item.sha256(),
+        )
+
+
+@transaction.atomic
+def open_ticket(
+    *,
+    department,
+    subject,
+    body,
+    customer_name,
+    customer_email,
+    customer=None,
+    custom_fields=None,
+    attachments=(),
+    priority=None,
+    submitter=None,
+    language=None,
+    source=Message.Source.WEB,
+    actor=None,
+):
+    """Create a ticket with its first message. Returns (ticket, raw access token)."""
+    now = timezone.now()
+    submitter = submitter or {}
+    priority = priority or department.default_priority or Priority.default()
+    status = Status.default()
+    if status is None or priority is None:
+        raise WorkflowError("Statuses and priorities must exist before tickets can be opened.")
+    raw_token, token_hash = new_access_token()
+    ticket = Ticket(
+        code=next_code(department.code_prefix),
+        subject=subject.strip(),
+        department=department,
+        status=status,
+        priority=priority,
+        customer=customer,
+        customer_name=customer_name.strip(),
+        customer_email=customer_email.strip(),
+        custom_fields=custom_fields or [],
+        submitter_ip=submitter.get("ip") or None,
+        submitter_user_agent=(submitter.get("user_agent") or "")[:500],
+        submitter_referrer=(submitter.get("referrer") or "")[:500],
+        source_page=(submitter.get("source_page") or "")[:500],
+        submitted_logged_in=bool(customer),
+        access_token_hash=token_hash,
+        language=(language or get_language() or "")[:12],
+        created_at=now,
+        last_message_at=now,
+        last_customer_message_at=now,
+        message_count=1,
+    )
+    ticket.due_at = _due_at(ticket, priority, now)
+    ticket.save(force_insert=True)
+    message = Message.objects.create(
+        ticket=ticket,
+        body=body,
+        author=customer,
+        author_name=ticket.customer_name,
+        author_email=ticket.customer_email,
+        source=source,
+        created_at=now,
+    )
+    _save_attachments(message, attachments)
+    log(
+        ticket,
+        "wagtail_tickets.ticket.create",
+        user=actor or customer,
+        data={"code": ticket.code, "source": source},
+    )
+    _send_after_commit(
+        signals.ticket_opened, ticket=ticket, message=message, raw_token=raw_token
+    )
+    return ticket, raw_token
+
+
+def _lock(ticket):
+    return Ticket.objects.select_for_update().select_related("status", "priority").get(
+        pk=ticket.pk
+    )
+
+
+def _apply_status(locked, status, now):
+    """Set status and the timestamps that follow its kind; return the old status."""
+    old = locked.status
+    locked.status = status
+    if status.kind == Status.Kind.RESOLVED:
+        locked.resolved_at = locked.resolved_at or now
+        locked.closed_at = None
+    elif status.kind == Status.Kind.CLOSED:
+        locked.closed_at = now
+        locked.resolved_at = locked.resolved_at or now
+    else:
+        locked.resolved_at = None
+        locked.closed_at = None
+    locked.due_at = _due_at(locked, locked.priority, now)
+    return old
+
+
+def _copy_state(target, source):
+    """Bring the caller's instance up to date with what was saved."""
+    for field in Ticket._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target.status = source.status
+    target.priority = source.priority
+
+
+@transaction.atomic
+def post_reply(
+    ticket,
+    *,
+    body,
+    author=None,
+    author_name="",
+    author_email="",
+    by_staff=False,
+    is_internal=False,
+    attachments=(),
+    time_spent_minutes=0,
+    new_status=None,
+    source=None,
+):
+    """Add a message. A customer's reply reopens a resolved or closed ticket."""
+    if is_internal and not by_staff:
+        raise WorkflowError("Only staff can write internal notes.")
+    now = timezone.now()
+    locked = _lock(ticket)
+    if author is not None and not author_name:
+        author_name = author.get_full_name() or author.get_username()
+        author_email = author_email or author.email
+    message = Message.objects.create(
+        ticket=locked,
+        body=body,
+        author=author,
+        author_name=author_name[:150],
+        author_email=author_email,
+        is_staff_reply=by_staff,
+        is_internal=is_internal,
+        source=source or (Message.Source.STAFF if by_staff else Message.Source.WEB),
+        time_spent_minutes=time_spent_minutes or 0,
+        created_at=now,
+    )
+    _save_attachments(message, attachments)
+
+    old_status = locked.status
+    locked.message_count = F("message_count") + 1
+    locked.time_spent_minutes = F("time_spent_minutes") + (time_spent_minutes or 0)
+    if not is_internal:
+        locked.last_message_at = now
+    if by_staff:
+        if not is_internal and locked.first_response_at is None:
+            locked.first_response_at = now
+        target = new_status
+        if target is None and not is_internal:
+            target = Status.first_of_kind(Status.Kind.WAITING)
+    else:
+        locked.last_customer_message_at = now
+        target = new_status
+        if target is None and old_status.kind != Status.Kind.OPEN:
+            if old_status.kind in (Status.Kind.WAITING, *Status.ARCHIVED_KINDS):
+                target = Status.first_of_kind(Status.Kind.OPEN)
+    if target is not None and target.pk != old_status.pk:
+        _apply_status(locked, target, now)
+    else:
+        locked.due_at = _due_at(locked, locked.priority, now)
+    locked.save()
+    locked.refresh_from_db(fields=["message_count", "time_spent_minutes"])
+    _copy_state(ticket, locked)
+
+    log(
+        ticket,
+        "wagtail_tickets.note.create" if is_internal else "wagtail_tickets.message.create",
+        user=author,
+        data={"message_id": message.pk, "staff": by_staff},
+    )
+    _send_after_commit(signals.reply_posted, ticket=ticket, message=message)
+    if locked.status.pk != old_status.pk:
+        _log_status(ticket, old_status, locked.status, author)
+        _send_after_commit(
+            signals.status_changed,
+            ticket=ticket,
+            old_status=old_status,
+            new_status=locked.status,
+            user=author,
+        )
+    return message
+
+
+def _log_status(ticket, old, new, user):
+    action = {
+        Status.Kind.CLOSED: "wagtail_tickets.ticket.close",
+        Status.Kind.RESOLVED: "wagtail_tickets.ticket.resolve",
+    }.get(new.kind)
+    if action is None:
+        action = (
+            "wagtail_tickets.ticket.reopen"
+            if old.kind in Status.ARCHIVED_KINDS
+            else "wagtail_tickets.ticket.status"
+        )
+    log(
+        ticket,
+        action,
+        user=user,
+        data={"old": {"id": old.pk, "name": old.name}, "new": {"id": new.pk, "name": new.name}},
+    )
+
+
+@transaction.atomic
+def change_status(ticket, status, *, user=None):
+    """Move the ticket to ``status``; returns False when it already had it."""
+    now = timezone.now()
+    locked = _lock(ticket)
+    if locked.status_id == status.pk:
+        return False
+    old = _apply_status(locked, status, now)
+    locked.save()
+    _copy_state(ticket, locked)
+    _log_status(ticket, old, status, user)
+    _send_after_commit(
+        signals.status_changed, ticket=ticket, old_status=old, new_status=status, user=user
+    )
+    return True
+
+
+def close(ticket, *, user=None):
+    if ticket.status.kind == Status.Kind.CLOSED:
+        raise WorkflowError("The ticket is already closed.")
+    status = Status.first_of_kind(Status.Kind.CLOSED)
+    if status is None:
+        raise WorkflowError("There is no status of the 'closed' kind.")
+    return change_status(ticket, status, user=user)
+
+
+def reopen(ticket, *, user=None):
+    if not ticket.status.is_archived:
+        raise WorkflowError("Only a resolved or closed ticket can be reopened.")
+    status = Status.first_of_kind(Status.Kind.OPEN)
+    if status is None:
+        raise WorkflowError("There is no status of the 'open' kind.")
+    return change_status(ticket, status, user=user)
+
+
+@transaction.atomic
+def issue_access_token(ticket):
+    """Replace the ticket's private link; earlier links stop working."""
+    raw, token_hash = new_access_token()
+    Ticket.objects.filter(pk=ticket.pk).update(access_token_hash=token_hash)
+    ticket.access_token_hash = token_hash
+    log(ticket, "wagtail_tickets.ticket.link_issued")
+    return raw

@@ -87,9 +87,13 @@ def open_ticket(
     language=None,
     source=Message.Source.WEB,
     actor=None,
+    at=None,
 ):
-    """Create a ticket with its first message. Returns (ticket, raw access token)."""
-    now = timezone.now()
+    """Create a ticket with its first message. Returns (ticket, raw access token).
+
+    ``at`` backdates the ticket for imports and demo data; it defaults to now.
+    """
+    now = at or timezone.now()
     submitter = submitter or {}
     priority = priority or department.default_priority or Priority.default()
     status = Status.default()
@@ -187,11 +191,12 @@ def post_reply(
     time_spent_minutes=0,
     new_status=None,
     source=None,
+    at=None,
 ):
     """Add a message. A customer's reply reopens a resolved or closed ticket."""
     if is_internal and not by_staff:
         raise WorkflowError("Only staff can write internal notes.")
-    now = timezone.now()
+    now = at or timezone.now()
     locked = _lock(ticket)
     if author is not None and not author_name:
         author_name = author.get_full_name() or author.get_username()
@@ -274,9 +279,9 @@ def _log_status(ticket, old, new, user):
 
 
 @transaction.atomic
-def change_status(ticket, status, *, user=None):
+def change_status(ticket, status, *, user=None, at=None):
     """Move the ticket to ``status``; returns False when it already had it."""
-    now = timezone.now()
+    now = at or timezone.now()
     locked = _lock(ticket)
     if locked.status_id == status.pk:
         return False
@@ -290,22 +295,22 @@ def change_status(ticket, status, *, user=None):
     return True
 
 
-def close(ticket, *, user=None):
+def close(ticket, *, user=None, at=None):
     if ticket.status.kind == Status.Kind.CLOSED:
         raise WorkflowError("The ticket is already closed.")
     status = Status.first_of_kind(Status.Kind.CLOSED)
     if status is None:
         raise WorkflowError("There is no status of the 'closed' kind.")
-    return change_status(ticket, status, user=user)
+    return change_status(ticket, status, user=user, at=at)
 
 
-def reopen(ticket, *, user=None):
+def reopen(ticket, *, user=None, at=None):
     if not ticket.status.is_archived:
         raise WorkflowError("Only a resolved or closed ticket can be reopened.")
     status = Status.first_of_kind(Status.Kind.OPEN)
     if status is None:
         raise WorkflowError("There is no status of the 'open' kind.")
-    return change_status(ticket, status, user=user)
+    return change_status(ticket, status, user=user, at=at)
 
 
 @transaction.atomic

@@ -139,6 +139,7 @@ def open_ticket(
         "wagtail_tickets.ticket.create",
         user=actor or customer,
         data={"code": ticket.code, "source": source},
+        timestamp=now,
     )
     _send_after_commit(
         signals.ticket_opened, ticket=ticket, message=message, raw_token=raw_token
@@ -245,10 +246,11 @@ def post_reply(
         "wagtail_tickets.note.create" if is_internal else "wagtail_tickets.message.create",
         user=author,
         data={"message_id": message.pk, "staff": by_staff},
+        timestamp=now,
     )
     _send_after_commit(signals.reply_posted, ticket=ticket, message=message)
     if locked.status.pk != old_status.pk:
-        _log_status(ticket, old_status, locked.status, author)
+        _log_status(ticket, old_status, locked.status, author, now)
         _send_after_commit(
             signals.status_changed,
             ticket=ticket,
@@ -259,7 +261,7 @@ def post_reply(
     return message
 
 
-def _log_status(ticket, old, new, user):
+def _log_status(ticket, old, new, user, now):
     action = {
         Status.Kind.CLOSED: "wagtail_tickets.ticket.close",
         Status.Kind.RESOLVED: "wagtail_tickets.ticket.resolve",
@@ -275,6 +277,7 @@ def _log_status(ticket, old, new, user):
         action,
         user=user,
         data={"old": {"id": old.pk, "name": old.name}, "new": {"id": new.pk, "name": new.name}},
+        timestamp=now,
     )
 
 
@@ -288,7 +291,7 @@ def change_status(ticket, status, *, user=None, at=None):
     old = _apply_status(locked, status, now)
     locked.save()
     _copy_state(ticket, locked)
-    _log_status(ticket, old, status, user)
+    _log_status(ticket, old, status, user, now)
     _send_after_commit(
         signals.status_changed, ticket=ticket, old_status=old, new_status=status, user=user
     )

@@ -21,4 +21,5 @@ def submitter_info(request, page):
 
 
 def private_link(request, helpdesk, raw_token):
-    return private_link_url(helpdesk, raw_token, request.build_absolute_uri(helpdesk.get_url(request)))
+    # The site's own address, as in the e-mail, not whatever Host the request carried.
+    return private_link_url(helpdesk, raw_token, helpdesk.get_full_url(request))

@@ -1,0 +1,82 @@
+# Development commands for wagtail-tickets.
+#
+#   make demo   run the example site with demo content at http://localhost:8000/
+#   make test   run the test suite (WT_DB=postgres uses PostgreSQL through PG* variables)
+#
+# Everything runs inside a virtualenv in .venv, created on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 0.0.0.0
+PORT ?= 8000
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
+
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MANAGE := $(VPY) example_site/manage.py
+# Run django-admin from inside the package so that translation commands only see
+# wagtail_tickets/locale, with the repository root importable for tests.settings.
+DJANGO_ADMIN := cd wagtail_tickets && PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin/django-admin
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install demo test messages compilemessages wheel bench lint clean
+
+help:
+	@echo "make demo             install, migrate, load demo content, serve on $(HOST):$(PORT)"
+	@echo "make test             run the test suite (PYTEST_ARGS=...; WT_DB=postgres for PostgreSQL)"
+	@echo "make messages         update wagtail_tickets/locale/ru/LC_MESSAGES/django.po"
+	@echo "make compilemessages  compile the .po files into .mo files"
+	@echo "make wheel            build the sdist and wheel into dist/"
+	@echo "make bench            run the benchmark (BENCH_ARGS=...)"
+	@echo "make lint             ruff check"
+
+$(VPY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "$(PYTHON) was not found. Python 3.11 or newer is needed: apt-get install python3 python3-venv" >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "Python 3.11 or newer is needed, but $(PYTHON) is $$($(PYTHON) -c 'import platform; print(platform.python_version())')." >&2; \
+		echo "Install a newer Python or run make with PYTHON=/path/to/python3.11 or newer." >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1 || { \
+		echo "The Python venv module is missing: apt-get install python3-venv" >&2; \
+		exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VPY)
+	$(VPY) -m pip install --disable-pip-version-check --upgrade pip
+	$(VPY) -m pip install --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(MANAGE) migrate
+	$(MANAGE) load_demo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	@test -x $(CHROMIUM) || { echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; }
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+messages: $(STAMP)
+	mkdir -p wagtail_tickets/locale
+	$(DJANGO_ADMIN) makemessages -l ru --settings tests.settings
+
+compilemessages: $(STAMP)
+	$(DJANGO_ADMIN) compilemessages --settings tests.settings
+
+wheel: $(STAMP)
+	$(VPY) -m build
+
+bench: $(STAMP)
+	$(VPY) bench/run.py $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(VPY) -m ruff check .
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

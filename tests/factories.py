@@ -1,0 +1,134 @@
+"""Builders for test data, in one place."""
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from wagtail.models import Page, Site
+
+from wagtail_tickets import workflow
+from wagtail_tickets.attachments import ValidatedFile
+from wagtail_tickets.models import (
+    DepartmentPage,
+    HelpdeskPage,
+    HelpdeskSettings,
+    StaffMember,
+    TicketFormField,
+)
+
+ALL_FIELD_TYPES = [
+    {"label": "Product", "field_type": "dropdown", "choices": "Laptop\nPhone\nTablet"},
+    {"label": "Serial number", "field_type": "singleline"},
+    {"label": "Steps to reproduce", "field_type": "multiline", "required": False},
+    {"label": "Contact e-mail", "field_type": "email", "required": False},
+    {"label": "Order number", "field_type": "number", "required": False},
+    {"label": "Page address", "field_type": "url", "required": False},
+    {"label": "Under warranty", "field_type": "checkbox", "required": False},
+    {"label": "Accessories", "field_type": "checkboxes", "choices": "Charger\nCase\nCable",
+     "required": False},
+    {"label": "Operating systems", "field_type": "multiselect", "choices": "Linux\nWindows\nmacOS",
+     "required": False},
+    {"label": "Severity", "field_type": "radio", "choices": "Low\nHigh"},
+    {"label": "Purchase date", "field_type": "date", "required": False},
+    {"label": "Failure time", "field_type": "datetime", "required": False},
+    {"label": "Before you write", "field_type": "info", "info_text": "<p>Check the <b>FAQ</b>.</p>"},
+]
+
+
+def root_page():
+    return Page.get_first_root_node()
+
+
+def make_helpdesk(title="Support", slug="support"):
+    site = Site.objects.get(is_default_site=True)
+    home = site.root_page
+    page = HelpdeskPage(title=title, slug=slug, intro="<p>We are here to help.</p>")
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    return HelpdeskPage.objects.get(pk=page.pk)
+
+
+def make_department(helpdesk, *, title, prefix, fields=(), live=True, **extra):
+    page = DepartmentPage(
+        title=title,
+        slug=title.lower().replace(" ", "-"),
+        code_prefix=prefix,
+        intro=f"<p>{title} intro.</p>",
+        **extra,
+    )
+    for order, spec in enumerate(fields):
+        page.form_fields.add(TicketFormField(sort_order=order, **{"required": True, **spec}))
+    helpdesk.add_child(instance=page)
+    if live:
+        page.save_revision().publish()
+    else:
+        page.unpublish()
+    return DepartmentPage.objects.get(pk=page.pk)
+
+
+def make_user(username, *, email=None, password="pass-123-word", **extra):
+    User = get_user_model()
+    user = User.objects.create_user(
+        username, email=email or f"{username}@example.com", password=password, **extra
+    )
+    return user
+
+
+def make_agent(username, *, departments=(), **extra):
+    from django.contrib.auth.models import Permission
+
+    user = make_user(username, is_staff=True, **extra)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    profile = StaffMember.objects.create(user=user)
+    profile.departments.set(departments)
+    return user
+
+
+def site_settings(**values):
+    site = Site.objects.get(is_default_site=True)
+    obj = HelpdeskSettings.for_site(site)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    obj.save()
+    return obj
+
+
+def upload(name="notes.txt", content=b"hello log\n", content_type="text/plain"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def png_bytes():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def validated(name="notes.txt", content=b"hello log\n", content_type="text/plain"):
+    return ValidatedFile(upload(name, content, content_type), name, content_type)
+
+
+def open_ticket(department, *, customer=None, name="Alice", email="alice@example.com",
+                subject="Printer is on fire", body="It started smoking.", **extra):
+    if customer is not None:
+        name = customer.get_full_name() or customer.get_username()
+        email = customer.email
+    ticket, _token = workflow.open_ticket(
+        department=department,
+        subject=subject,
+        body=body,
+        customer=customer,
+        customer_name=name,
+        customer_email=email,
+        **extra,
+    )
+    return ticket
+
+
+def open_ticket_with_token(department, **kwargs):
+    kwargs.setdefault("customer_name", "Ann")
+    kwargs.setdefault("customer_email", "ann@example.com")
+    kwargs.setdefault("subject", "Lost password")
+    kwargs.setdefault("body", "I cannot log in.")
+    return workflow.open_ticket(department=department, **kwargs)

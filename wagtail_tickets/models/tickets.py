@@ -3,12 +3,18 @@ import os
 import secrets
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import conf
+
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits, e.g. #2563eb.")
+)
 
 
 class TranslatedNameMixin:
@@ -34,7 +40,9 @@ class Status(TranslatedNameMixin, models.Model):
 
     name = models.CharField(_("name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OPEN)
-    colour = models.CharField(_("colour"), max_length=7, default="#6b7280")
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#6b7280", validators=[colour_validator]
+    )
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_default = models.BooleanField(
         _("default for new tickets"),
@@ -70,7 +78,9 @@ class Status(TranslatedNameMixin, models.Model):
 
 class Priority(TranslatedNameMixin, models.Model):
     name = models.CharField(_("name"), max_length=60)
-    colour = models.CharField(_("colour"), max_length=7, default="#6b7280")
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#6b7280", validators=[colour_validator]
+    )
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_default = models.BooleanField(_("default"), default=False)
     first_response_minutes = models.PositiveIntegerField(

@@ -122,12 +122,15 @@ class TicketForm(forms.Form):
         else:
             del self.fields["attachments"]
         if user.is_authenticated:
+            # The account answers for who is writing; an account without an address
+            # still has to give one.
             for key, value in (
                 ("name", user.get_full_name() or user.get_username()),
                 ("email", user.email),
             ):
-                self.fields[key].initial = value
-                self.fields[key].disabled = True
+                if value:
+                    self.fields[key].initial = value
+                    self.fields[key].disabled = True
         self.captcha_mode = captcha_mode
         captcha.add_captcha_fields(self, captcha_mode, site_settings.min_fill_seconds)
         for field in self.fields.values():

@@ -3,7 +3,13 @@
 The private link's token is stored only as a hash, so later e-mails cannot repeat it.
 They carry a signed link instead: it names the ticket and the current token hash, so it
 stops working when the private link is replaced, and it expires.
+
+The signed value is base64url-encoded: Django's signatures contain ":", which Wagtail's
+page URL pattern does not accept, so a raw signature in the path never reaches the page.
 """
+
+import base64
+import binascii
 
 from django.core import signing
 
@@ -22,7 +28,8 @@ def private_link_url(helpdesk, raw_token, base_url=None):
 
 
 def signed_token(ticket):
-    return signing.dumps([ticket.pk, ticket.access_token_hash[:20]], salt=_SALT, compress=False)
+    value = signing.dumps([ticket.pk, ticket.access_token_hash[:20]], salt=_SALT, compress=False)
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
 def mail_link_url(ticket, helpdesk, base_url=None):
@@ -33,10 +40,11 @@ def ticket_for_signed_token(token, queryset):
     """Return the ticket a signed token names, or None when it is forged, old or replaced."""
     max_age = conf.get("MAIL_LINK_DAYS") * 86400
     try:
-        pk, hash_prefix = signing.loads(token, salt=_SALT, max_age=max_age)
-    except (signing.BadSignature, TypeError, ValueError):
+        value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        pk, hash_prefix = signing.loads(value, salt=_SALT, max_age=max_age)
+    except (signing.BadSignature, binascii.Error, TypeError, ValueError):
         return None
     ticket = queryset.filter(pk=pk).first()
-    if ticket is None or not ticket.access_token_hash.startswith(hash_prefix):
+    if ticket is None or not hash_prefix or not ticket.access_token_hash.startswith(hash_prefix):
         return None
     return ticket

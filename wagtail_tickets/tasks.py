@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import transaction
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
@@ -55,5 +56,7 @@ def send_access_links(email, helpdesk_id, base_url, language):
     )
     if not tickets:
         return
-    issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
-    notifications.access_links(email, issued, helpdesk, base_url, language)
+    # The old links die only if the new ones were handed to the mail server.
+    with transaction.atomic():
+        issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
+        notifications.access_links(email, issued, helpdesk, base_url, language)

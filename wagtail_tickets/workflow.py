@@ -68,6 +68,7 @@ def _save_attachments(message, files):
             size=item.upload.size,
             content_type=item.content_type,
             sha256=item.sha256(),
+            created_at=message.created_at,
         )
 
 
@@ -118,6 +119,7 @@ def open_ticket(
         access_token_hash=token_hash,
         language=(language or get_language() or "")[:12],
         created_at=now,
+        updated_at=now,
         last_message_at=now,
         last_customer_message_at=now,
         message_count=1,
@@ -225,7 +227,9 @@ def post_reply(
         if not is_internal and locked.first_response_at is None:
             locked.first_response_at = now
         target = new_status
-        if target is None and not is_internal:
+        # A public answer on an active ticket waits for the customer; on a resolved or
+        # closed one it leaves the status alone unless the agent picks one.
+        if target is None and not is_internal and old_status.kind in Status.ACTIVE_KINDS:
             target = Status.first_of_kind(Status.Kind.WAITING)
     else:
         locked.last_customer_message_at = now
@@ -237,6 +241,7 @@ def post_reply(
         _apply_status(locked, target, now)
     else:
         locked.due_at = _due_at(locked, locked.priority, now)
+    locked.updated_at = now
     locked.save()
     locked.refresh_from_db(fields=["message_count", "time_spent_minutes"])
     _copy_state(ticket, locked)
@@ -282,13 +287,21 @@ def _log_status(ticket, old, new, user, now):
 
 
 @transaction.atomic
-def change_status(ticket, status, *, user=None, at=None):
-    """Move the ticket to ``status``; returns False when it already had it."""
+def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
+    """Move the ticket to ``status``; returns False when it already had it.
+
+    ``from_kinds`` limits the kinds the ticket may move from; it is checked on the
+    locked row, so two requests racing to close a ticket cannot both pass.
+    """
     now = at or timezone.now()
     locked = _lock(ticket)
+    if from_kinds is not None and locked.status.kind not in from_kinds:
+        _copy_state(ticket, locked)
+        raise WorkflowError(f"The ticket is {locked.status.kind}; this action does not apply.")
     if locked.status_id == status.pk:
         return False
     old = _apply_status(locked, status, now)
+    locked.updated_at = now
     locked.save()
     _copy_state(ticket, locked)
     _log_status(ticket, old, status, user, now)
@@ -299,21 +312,18 @@ def change_status(ticket, status, *, user=None, at=None):
 
 
 def close(ticket, *, user=None, at=None):
-    if ticket.status.kind == Status.Kind.CLOSED:
-        raise WorkflowError("The ticket is already closed.")
     status = Status.first_of_kind(Status.Kind.CLOSED)
     if status is None:
         raise WorkflowError("There is no status of the 'closed' kind.")
-    return change_status(ticket, status, user=user, at=at)
+    open_kinds = [kind for kind in Status.Kind.values if kind != Status.Kind.CLOSED]
+    return change_status(ticket, status, user=user, at=at, from_kinds=open_kinds)
 
 
 def reopen(ticket, *, user=None, at=None):
-    if not ticket.status.is_archived:
-        raise WorkflowError("Only a resolved or closed ticket can be reopened.")
     status = Status.first_of_kind(Status.Kind.OPEN)
     if status is None:
         raise WorkflowError("There is no status of the 'open' kind.")
-    return change_status(ticket, status, user=user, at=at)
+    return change_status(ticket, status, user=user, at=at, from_kinds=Status.ARCHIVED_KINDS)
 
 
 @transaction.atomic

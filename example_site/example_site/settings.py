@@ -1,7 +1,8 @@
 """Settings of the example helpdesk: a demo on SQLite, not a production template.
 
-EXAMPLE_DEBUG=0 turns debug off; EXAMPLE_SECRET_KEY and EXAMPLE_ALLOWED_HOSTS
-(comma-separated) are read from the environment when set.
+EXAMPLE_DEBUG=0 turns debug off (then `runserver --insecure` still serves static files);
+EXAMPLE_SECRET_KEY and EXAMPLE_ALLOWED_HOSTS (comma-separated) are read from the
+environment when set.
 """
 
 import os
@@ -14,7 +15,11 @@ SITE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = os.environ.get("EXAMPLE_DEBUG", "1").lower() not in ("0", "false", "no", "off", "")
 # A fixed key keeps sessions valid across restarts of the demo; never reuse it elsewhere.
 SECRET_KEY = os.environ.get("EXAMPLE_SECRET_KEY", "example-site-insecure-demo-key-do-not-deploy")
-ALLOWED_HOSTS = os.environ.get("EXAMPLE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+# `make demo` listens on every interface so the demo opens from another machine or a
+# container's host; with debug off, only explicitly named hosts are served.
+ALLOWED_HOSTS = os.environ.get(
+    "EXAMPLE_ALLOWED_HOSTS", "*" if DEBUG else "localhost,127.0.0.1,[::1]"
+).split(",")
 
 INSTALLED_APPS = [
     "home",

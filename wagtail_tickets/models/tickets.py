@@ -201,7 +201,7 @@ class Ticket(models.Model):
     language = models.CharField(_("language"), max_length=12, blank=True)
 
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     # Denormalised facts; only the workflow writes them.
     last_message_at = models.DateTimeField(_("last reply"), null=True, blank=True, db_index=True)
     last_customer_message_at = models.DateTimeField(

@@ -178,6 +178,10 @@ def attachment_download(request, page, code, pk):
     )
     as_staff = attachment is not None and permissions.staff_can_access(request.user, ticket)
     if not (as_customer or as_staff):
+        if permissions.customer_can_access(request, ticket):
+            # The visitor may read this ticket (private link), so logging in would not
+            # help: the file is not there for them, as for the logged-in customer.
+            raise Http404
         return _deny(request)
     try:
         handle = attachment.file.open("rb")
@@ -198,10 +202,10 @@ def attachment_download(request, page, code, pk):
 @never_cache
 def access(request, page, token):
     tickets = Ticket.objects.only("pk", "code", "access_token_hash")
-    if ":" in token:
+    ticket = tickets.filter(access_token_hash=hash_token(token)).first()
+    if ticket is None:
+        # Not a private link: perhaps a signed link from one of our e-mails.
         ticket = links.ticket_for_signed_token(token, tickets)
-    else:
-        ticket = tickets.filter(access_token_hash=hash_token(token)).first()
     if ticket is None:
         return _render(
             request, page, "wagtail_tickets/access_invalid.html", status=404, lookup_form=LookupForm()

@@ -1,6 +1,7 @@
 """The demo's page tree: a home page as the site root, the support centre, departments."""
 
 from wagtail.models import Page, Site
+
 from wagtail_tickets.models import DepartmentPage, HelpdeskPage, Priority, TicketFormField
 
 from ..models import HomePage
@@ -104,10 +105,13 @@ def _is_pristine_welcome(page):
     return page.specific_class is Page and page.numchild == 0
 
 
-def ensure_home():
+def ensure_home(reset=False):
     """Make a HomePage the default site's root, replacing Wagtail's welcome page."""
     root = Page.get_first_root_node()
     home = HomePage.objects.child_of(root).first()
+    if home is not None and not reset:
+        # An earlier load set it up; editors may have changed the page or the site since.
+        return home
     site = Site.objects.filter(is_default_site=True).first() or Site.objects.first()
     if home is None:
         # The welcome page holds the slug "home"; the site must leave it before it goes,
@@ -118,7 +122,8 @@ def ensure_home():
         for page in Page.objects.child_of(root).filter(slug="home"):
             if _is_pristine_welcome(page):
                 page.delete()
-        slug = "home" if not Page.objects.child_of(root).filter(slug="home").exists() else "demo-home"
+        taken = Page.objects.child_of(root).filter(slug="home").exists()
+        slug = "demo-home" if taken else "home"
         home = root.add_child(instance=HomePage(title="Welcome", slug=slug, intro=HOME_INTRO))
     else:
         home.intro = HOME_INTRO

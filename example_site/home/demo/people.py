@@ -5,6 +5,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
+
 from wagtail_tickets.models import StaffMember
 
 ADMIN_USERNAME = "admin"

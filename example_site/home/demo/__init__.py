@@ -1,0 +1,1 @@
+"""Demo content for the example site, loaded by ``manage.py load_demo``."""

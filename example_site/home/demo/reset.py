@@ -1,0 +1,33 @@
+"""Removing what an earlier load made, so --reset can build it again from scratch."""
+
+from django.contrib.contenttypes.models import ContentType
+from wagtail.models import ModelLogEntry
+
+from wagtail_tickets.models import Attachment, DepartmentCounter, DepartmentPage, Ticket
+
+from .pages import find_helpdesk
+from .people import delete_demo_users
+
+
+def delete_demo(home):
+    """Delete the support centre with its tickets, their files and history, and the demo
+    users. Tickets visitors filed in the demo departments go too."""
+    helpdesk = find_helpdesk(home) if home is not None else None
+    if helpdesk is not None:
+        departments = DepartmentPage.objects.descendant_of(helpdesk)
+        tickets = Ticket.objects.filter(department__in=departments)
+        # Deleting rows leaves files behind; remove them from storage first.
+        for attachment in Attachment.objects.filter(message__ticket__in=tickets):
+            attachment.file.delete(save=False)
+        ticket_ids = [str(pk) for pk in tickets.values_list("pk", flat=True)]
+        ModelLogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Ticket), object_id__in=ticket_ids
+        ).delete()
+        prefixes = list(departments.values_list("code_prefix", flat=True))
+        tickets.delete()
+        # Codes may restart at 1 only where no ticket with the prefix is left anywhere.
+        for prefix in prefixes:
+            if not Ticket.objects.filter(code__startswith=f"{prefix}-").exists():
+                DepartmentCounter.objects.filter(prefix=prefix).delete()
+        helpdesk.delete()
+    delete_demo_users()

@@ -1,0 +1,110 @@
+from collections import Counter
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import Page
+
+from wagtail_tickets.models import Ticket
+
+from ...demo import pages, people
+from ...demo.reset import delete_demo
+from ...demo.tickets import TicketMaker
+from ...models import HomePage
+
+SITE_URL = f"http://{pages.HOSTNAME}:{pages.PORT}"
+
+
+class Command(BaseCommand):
+    help = _(
+        "Load the demo helpdesk: home page, support centre, departments, users and "
+        "tickets. Running it again adds nothing; --reset rebuilds the demo."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=_(
+                "Delete the demo pages, users and every ticket in the demo departments, "
+                "give the admin a new password, then load again."
+            ),
+        )
+
+    def handle(self, *args, reset=False, **options):
+        # Notifications go to memory: the console backend would print hundreds of mails.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            # One transaction: a failure leaves the database as it was, and the mails
+            # the workflow queues after commit are sent while the override still holds.
+            with transaction.atomic():
+                summary = self._load(reset)
+        self._report(**summary)
+
+    def _load(self, reset):
+        if reset:
+            delete_demo(HomePage.objects.child_of(Page.get_first_root_node()).first())
+        home = pages.ensure_home(reset=reset)
+        helpdesk, departments = pages.ensure_helpdesk(home)
+        admin, password = people.ensure_admin(reset=reset)
+        staff = people.ensure_staff(departments)
+        customers = people.ensure_customers()
+        created = 0
+        if not Ticket.objects.filter(department__in=departments.values()).exists():
+            agents = {
+                prefix: [staff[row[0]] for row in people.STAFF if prefix in row[3]]
+                for prefix in departments
+            }
+            maker = TicketMaker(departments, agents, customers, timezone.now())
+            created = len(maker.make_all())
+        return {
+            "helpdesk": helpdesk,
+            "departments": departments,
+            "admin": admin,
+            "password": password,
+            "customer": customers[0],
+            "created": created,
+        }
+
+    def _report(self, helpdesk, departments, admin, password, customer, created):
+        write = self.stdout.write
+        tickets = Ticket.objects.filter(department__in=departments.values())
+        if created:
+            write(self.style.SUCCESS(_("Created %(count)d demo tickets.") % {"count": created}))
+        else:
+            write(_("Demo tickets already exist; nothing was added (use --reset to rebuild)."))
+        by_status = Counter(str(t.status) for t in tickets.select_related("status"))
+        write(", ".join(f"{name}: {count}" for name, count in sorted(by_status.items())))
+        # Labels are translated separately and padded here, so the values line up in
+        # any language.
+        rows = [
+            (_("Site"), SITE_URL + "/"),
+            (_("Support centre"), helpdesk.get_full_url()),
+            (_("Admin"), SITE_URL + "/admin/"),
+        ]
+        if password:
+            rows.append((_("Admin login"), f"{admin.get_username()} / {password}"))
+        else:
+            rows.append(
+                (
+                    _("Admin login"),
+                    _("%(user)s (existing password kept)") % {"user": admin.get_username()},
+                )
+            )
+        for username, *_rest in people.STAFF:
+            rows.append((_("Agent login"), f"{username} / {people.STAFF_PASSWORD}"))
+        rows.append(
+            (
+                _("Customer login"),
+                _("%(credentials)s at %(url)s")
+                % {
+                    "credentials": f"{customer.get_username()} / {people.CUSTOMER_PASSWORD}",
+                    "url": SITE_URL + "/login/",
+                },
+            )
+        )
+        width = max(len(str(label)) for label, _value in rows) + 2
+        write("")
+        for label, value in rows:
+            write(f"{label}:".ljust(width) + str(value))

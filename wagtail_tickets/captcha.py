@@ -26,7 +26,7 @@ def effective_mode(site_settings, user=None):
 
 
 class HoneypotInput(forms.TextInput):
-    template_name = "wagtail_tickets/includes/honeypot_widget.html"
+    """A text input people never see; templates hide the whole field by its type."""
 
 
 def signed_start():

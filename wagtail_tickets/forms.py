@@ -58,6 +58,11 @@ class TicketFieldBuilder(FormBuilder):
     def create_info_field(self, field, options):
         return InfoField(field.info_text, label=field.label)
 
+    def create_dropdown_field(self, field, options):
+        # An explicit empty first choice, so a required dropdown is a real answer.
+        options["choices"] = [("", _("Choose…"))] + self.get_formatted_field_choices(field)
+        return forms.ChoiceField(**options)
+
     def create_date_field(self, field, options):
         options.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
         return forms.DateField(**options)

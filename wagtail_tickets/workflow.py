@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -27,13 +27,42 @@ class WorkflowError(Exception):
     """An action that does not apply to the ticket in its current state."""
 
 
+def _increment_returning(prefix):
+    """One UPDATE ... RETURNING where the database has it; None when the row is missing."""
+    table = connection.ops.quote_name(DepartmentCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_number = last_number + 1 WHERE prefix = %s "
+            "RETURNING last_number",
+            [prefix],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _supports_returning():
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return False
+
+
 def next_code(prefix):
-    """Take the next number of ``prefix``'s sequence; call inside a transaction."""
-    counter, _created = DepartmentCounter.objects.get_or_create(prefix=prefix)
-    # The row lock serialises concurrent submissions on PostgreSQL; SQLite serialises
-    # writers on its own.
-    DepartmentCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
-    number = DepartmentCounter.objects.values_list("last_number", flat=True).get(pk=counter.pk)
+    """Take the next number of ``prefix``'s sequence; call inside a transaction.
+
+    The UPDATE takes the counter row's lock, so concurrent submissions on PostgreSQL
+    queue behind each other and each gets its own number; SQLite serialises writers.
+    """
+    number = _increment_returning(prefix) if _supports_returning() else None
+    if number is None:
+        DepartmentCounter.objects.get_or_create(prefix=prefix)
+        DepartmentCounter.objects.filter(prefix=prefix).update(last_number=F("last_number") + 1)
+        number = DepartmentCounter.objects.values_list("last_number", flat=True).get(
+            prefix=prefix
+        )
     return f"{prefix}-{number:0{CODE_DIGITS}d}"
 
 

@@ -1,7 +1,9 @@
+import json
 from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -13,7 +15,11 @@ from ..forms import TicketForm
 from ..models import HelpdeskSettings, Ticket
 from .utils import private_link, submitter_info
 
-THANKS_KEY = "wagtail_tickets_filed"
+# The confirmation travels in a short-lived signed cookie rather than the session, so
+# an anonymous visitor's submission writes no session row.
+THANKS_COOKIE = "wt_filed"
+THANKS_SALT = "wagtail_tickets.filed"
+THANKS_MAX_AGE = 600
 
 
 def _rate_limited(ip, site_settings):
@@ -64,11 +70,24 @@ def form(request, page):
                     attachments=data.get("attachments") or [],
                     submitter=submitter,
                 )
-                request.session[THANKS_KEY] = {
-                    "code": ticket.code,
-                    "link": private_link(request, page.get_helpdesk(), raw_token),
-                }
-                return redirect(page.get_url(request) + page.reverse_subpage("thanks_route"))
+                thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
+                response = redirect(thanks_url)
+                response.set_signed_cookie(
+                    THANKS_COOKIE,
+                    json.dumps(
+                        {
+                            "code": ticket.code,
+                            "link": private_link(request, page.get_helpdesk(), raw_token),
+                        }
+                    ),
+                    salt=THANKS_SALT,
+                    max_age=THANKS_MAX_AGE,
+                    path=thanks_url,
+                    secure=request.is_secure(),
+                    httponly=True,
+                    samesite="Lax",
+                )
+                return response
         status = 400
     else:
         ticket_form = TicketForm(**kwargs)
@@ -80,7 +99,12 @@ def form(request, page):
 
 @never_cache
 def thanks(request, page):
-    filed = request.session.pop(THANKS_KEY, None)
+    try:
+        filed = json.loads(
+            request.get_signed_cookie(THANKS_COOKIE, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
+        )
+    except (KeyError, signing.BadSignature, ValueError):
+        filed = None
     if filed is None:
         messages.info(request, _("Your ticket has been filed. Its link was sent to your e-mail."))
         return redirect(page.get_url(request))
@@ -93,4 +117,7 @@ def thanks(request, page):
             "ticket_route", args=[filed["code"]]
         )
     context["ticket_url"] = ticket_url
-    return TemplateResponse(request, "wagtail_tickets/department_thanks.html", context)
+    response = TemplateResponse(request, "wagtail_tickets/department_thanks.html", context)
+    # Shown once: the link is not kept anywhere after this page.
+    response.delete_cookie(THANKS_COOKIE, path=request.path, samesite="Lax")
+    return response

@@ -1,5 +1,7 @@
 """The demo's page tree: a home page as the site root, the support centre, departments."""
 
+import os
+
 from wagtail.models import Page, Site
 
 from wagtail_tickets.models import DepartmentPage, HelpdeskPage, Priority, TicketFormField
@@ -8,7 +10,8 @@ from ..models import HomePage
 
 SITE_NAME = "Example helpdesk"
 HOSTNAME = "localhost"
-PORT = 8000
+# `make demo PORT=…` exports PORT, so the Site and the printed URLs follow it.
+PORT = int(os.environ.get("PORT") or 8000)
 
 HOME_INTRO = (
     "<p>This is a demo site for <b>wagtail-tickets</b>, a helpdesk built into Wagtail. "

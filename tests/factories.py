@@ -132,3 +132,26 @@ def open_ticket_with_token(department, **kwargs):
     kwargs.setdefault("subject", "Lost password")
     kwargs.setdefault("body", "I cannot log in.")
     return workflow.open_ticket(department=department, **kwargs)
+
+
+def add_replies(ticket, count, *, staff=None, with_attachments=False):
+    """Add ``count`` public messages, alternating customer and ``staff``; return them."""
+    messages = []
+    for n in range(count):
+        by_staff = staff is not None and n % 2 == 1
+        files = [validated(f"log-{n}.txt", f"line {n}\n".encode())] if with_attachments else []
+        if by_staff:
+            message = workflow.post_reply(
+                ticket, body=f"Staff answer {n}", author=staff, by_staff=True, attachments=files
+            )
+        else:
+            message = workflow.post_reply(
+                ticket,
+                body=f"Customer reply {n}",
+                author=ticket.customer,
+                author_name=ticket.customer_name,
+                author_email=ticket.customer_email,
+                attachments=files,
+            )
+        messages.append(message)
+    return messages

@@ -82,12 +82,10 @@ def _context(ticket, message=None, **extra):
     return context
 
 
-def ticket_opened(ticket, message, raw_token):
-    helpdesk = ticket.helpdesk
-    private_link = links.private_link_url(helpdesk, raw_token) if helpdesk else ""
+def ticket_opened(ticket, message):
     send(
         "ticket_opened_customer",
-        _context(ticket, message, private_link=private_link),
+        _context(ticket, message),
         [ticket.customer_email],
         ticket.language,
     )

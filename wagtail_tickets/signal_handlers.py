@@ -19,10 +19,10 @@ def _enqueue(**kwargs):
 
 
 @receiver(signals.ticket_opened)
-def on_ticket_opened(sender, ticket, message, raw_token, **kwargs):
-    _enqueue(
-        event="ticket_opened", ticket_id=ticket.pk, message_id=message.pk, raw_token=raw_token
-    )
+def on_ticket_opened(sender, ticket, message, **kwargs):
+    # The raw token stays out of the task's arguments: a database-backed queue would
+    # store it. The confirmation carries a signed link instead.
+    _enqueue(event="ticket_opened", ticket_id=ticket.pk, message_id=message.pk)
 
 
 @receiver(signals.reply_posted)

@@ -19,7 +19,7 @@ def _load_ticket(ticket_id):
 
 
 @task()
-def send_notification(event, ticket_id, message_id=None, raw_token=None, new_status_id=None):
+def send_notification(event, ticket_id, message_id=None, new_status_id=None):
     from . import notifications
     from .models import Message, Status
 
@@ -32,7 +32,7 @@ def send_notification(event, ticket_id, message_id=None, raw_token=None, new_sta
             Message.objects.filter(pk=message_id).prefetch_related("attachments").first()
         )
     if event == "ticket_opened":
-        notifications.ticket_opened(ticket, message, raw_token)
+        notifications.ticket_opened(ticket, message)
     elif event == "reply_posted" and message is not None:
         notifications.reply_posted(ticket, message)
     elif event == "status_changed":

@@ -223,10 +223,18 @@ def bulk_tickets(department, count):
                     customer_name=email.split("@")[0].title(),
                     customer_email=email,
                     custom_fields=[
-                        {"name": "order_number", "label": "Order number", "type": "singleline",
-                         "value": str(100000 + number)},
-                        {"name": "product", "label": "Product", "type": "dropdown",
-                         "value": rng.choice(products)},
+                        {
+                            "name": "order_number",
+                            "label": "Order number",
+                            "type": "singleline",
+                            "value": str(100000 + number),
+                        },
+                        {
+                            "name": "product",
+                            "label": "Product",
+                            "type": "dropdown",
+                            "value": rng.choice(products),
+                        },
                     ],
                     submitter_ip=f"192.0.2.{number % 250 + 1}",
                     access_token_hash=hashlib.sha256(f"bench-{number}".encode()).hexdigest(),
@@ -307,8 +315,7 @@ def build_fixture(ticket_count):
         customer_name="Casey",
         customer_email=customer.email,
         custom_fields=[
-            {"name": "order_number", "label": "Order number", "type": "singleline",
-             "value": "42"},
+            {"name": "order_number", "label": "Order number", "type": "singleline", "value": "42"},
             {"name": "product", "label": "Product", "type": "dropdown", "value": "Domains"},
         ],
         at=start,
@@ -415,10 +422,7 @@ def describe_failure(name, response, expected):
     context = getattr(response, "context", None)
     if context is not None and "form" in context and hasattr(context["form"], "errors"):
         errors = f"\nform errors: {context['form'].errors.as_json()}"
-    return (
-        f"{name}: expected HTTP {expected}, got {response.status_code}{errors}\n"
-        f"{body[:2000]}"
-    )
+    return f"{name}: expected HTTP {expected}, got {response.status_code}{errors}\n{body[:2000]}"
 
 
 def run_scenario(name, fx, args):

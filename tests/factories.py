@@ -24,14 +24,26 @@ ALL_FIELD_TYPES = [
     {"label": "Order number", "field_type": "number", "required": False},
     {"label": "Page address", "field_type": "url", "required": False},
     {"label": "Under warranty", "field_type": "checkbox", "required": False},
-    {"label": "Accessories", "field_type": "checkboxes", "choices": "Charger\nCase\nCable",
-     "required": False},
-    {"label": "Operating systems", "field_type": "multiselect", "choices": "Linux\nWindows\nmacOS",
-     "required": False},
+    {
+        "label": "Accessories",
+        "field_type": "checkboxes",
+        "choices": "Charger\nCase\nCable",
+        "required": False,
+    },
+    {
+        "label": "Operating systems",
+        "field_type": "multiselect",
+        "choices": "Linux\nWindows\nmacOS",
+        "required": False,
+    },
     {"label": "Severity", "field_type": "radio", "choices": "Low\nHigh"},
     {"label": "Purchase date", "field_type": "date", "required": False},
     {"label": "Failure time", "field_type": "datetime", "required": False},
-    {"label": "Before you write", "field_type": "info", "info_text": "<p>Check the <b>FAQ</b>.</p>"},
+    {
+        "label": "Before you write",
+        "field_type": "info",
+        "info_text": "<p>Check the <b>FAQ</b>.</p>",
+    },
 ]
 
 
@@ -109,8 +121,16 @@ def validated(name="notes.txt", content=b"hello log\n", content_type="text/plain
     return ValidatedFile(upload(name, content, content_type), name, content_type)
 
 
-def open_ticket(department, *, customer=None, name="Alice", email="alice@example.com",
-                subject="Printer is on fire", body="It started smoking.", **extra):
+def open_ticket(
+    department,
+    *,
+    customer=None,
+    name="Alice",
+    email="alice@example.com",
+    subject="Printer is on fire",
+    body="It started smoking.",
+    **extra,
+):
     if customer is not None:
         name = customer.get_full_name() or customer.get_username()
         email = customer.email

@@ -28,6 +28,7 @@ def _form_data(**extra):
 def test_anonymous_journey(
     client, helpdesk, rich_department, site_settings, django_capture_on_commit_callbacks
 ):
+    client_class = type(client)
     data = _form_data()
     data["attachments"] = [factories.upload("log.txt", b"error 42\n")]
     with django_capture_on_commit_callbacks(execute=True):
@@ -44,9 +45,15 @@ def test_anonymous_journey(
     assert "HW-000001" in html
     link = re.search(r'id="wt-private-link" href="([^"]+)"', html).group(1)
     assert "/support/access/" in link
-    # The confirmation mail carries the same code and link.
+    # The confirmation mail carries the code and a link of its own (signed, so the raw
+    # token never passes through the task queue) that opens the same ticket.
     confirmation = [m for m in mail.outbox if m.to == ["ann@example.com"]][0]
-    assert "HW-000001" in confirmation.subject and link in confirmation.body
+    assert "HW-000001" in confirmation.subject
+    mail_link = re.search(r"(http://\S+/support/access/\S+/)", confirmation.body).group(1)
+    mail_client = client_class()
+    opened = mail_client.get(mail_link, follow=True)
+    assert opened.status_code == 200
+    assert "The screen flickers after the update." in opened.content.decode()
     # A fresh browser opens the private link and sees the conversation.
     client.cookies.clear()
     page = client.get(link, follow=True)

@@ -5,6 +5,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
-    path("login/", auth_views.LoginView.as_view(template_name="wagtail_tickets/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="wagtail_tickets/login.html"),
+        name="login",
+    ),
     path("", include(wagtail_urls)),
 ]

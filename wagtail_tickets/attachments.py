@@ -15,8 +15,27 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 NEVER_ALLOWED = frozenset(
-    {"html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "js", "mjs", "php", "exe", "bat",
-     "cmd", "com", "scr", "msi", "jar", "sh", "hta"}
+    {
+        "html",
+        "htm",
+        "xhtml",
+        "shtml",
+        "svg",
+        "svgz",
+        "xml",
+        "js",
+        "mjs",
+        "php",
+        "exe",
+        "bat",
+        "cmd",
+        "com",
+        "scr",
+        "msi",
+        "jar",
+        "sh",
+        "hta",
+    }
 )
 
 # extension -> the content type served, and the sniffer family the bytes must belong to

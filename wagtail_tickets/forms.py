@@ -102,7 +102,9 @@ class TicketForm(forms.Form):
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=20000,
-        help_text=_("Describe one problem per ticket: what you did, what you expected, what happened."),
+        help_text=_(
+            "Describe one problem per ticket: what you did, what you expected, what happened."
+        ),
     )
     attachments = MultipleFileField(label=_("Attachments"))
 

@@ -28,9 +28,7 @@ def send_notification(event, ticket_id, message_id=None, new_status_id=None):
         return
     message = None
     if message_id is not None:
-        message = (
-            Message.objects.filter(pk=message_id).prefetch_related("attachments").first()
-        )
+        message = Message.objects.filter(pk=message_id).prefetch_related("attachments").first()
     if event == "ticket_opened":
         notifications.ticket_opened(ticket, message)
     elif event == "reply_posted" and message is not None:

@@ -60,9 +60,7 @@ def next_code(prefix):
     if number is None:
         DepartmentCounter.objects.get_or_create(prefix=prefix)
         DepartmentCounter.objects.filter(prefix=prefix).update(last_number=F("last_number") + 1)
-        number = DepartmentCounter.objects.values_list("last_number", flat=True).get(
-            prefix=prefix
-        )
+        number = DepartmentCounter.objects.values_list("last_number", flat=True).get(prefix=prefix)
     return f"{prefix}-{number:0{CODE_DIGITS}d}"
 
 
@@ -172,16 +170,12 @@ def open_ticket(
         data={"code": ticket.code, "source": source},
         timestamp=now,
     )
-    _send_after_commit(
-        signals.ticket_opened, ticket=ticket, message=message, raw_token=raw_token
-    )
+    _send_after_commit(signals.ticket_opened, ticket=ticket, message=message, raw_token=raw_token)
     return ticket, raw_token
 
 
 def _lock(ticket):
-    return Ticket.objects.select_for_update().select_related("status", "priority").get(
-        pk=ticket.pk
-    )
+    return Ticket.objects.select_for_update().select_related("status", "priority").get(pk=ticket.pk)
 
 
 def _apply_status(locked, status, now):

@@ -168,7 +168,10 @@ class DepartmentPage(RoutablePageMixin, Page):
         ),
     )
     max_attachment_mb = models.PositiveSmallIntegerField(
-        _("largest attachment (MB)"), null=True, blank=True, help_text=_("Empty: the site's default.")
+        _("largest attachment (MB)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the site's default."),
     )
     max_attachments = models.PositiveSmallIntegerField(
         _("attachments per message"),
@@ -219,16 +222,9 @@ class DepartmentPage(RoutablePageMixin, Page):
         self.code_prefix = (self.code_prefix or "").strip().upper()
         if not PREFIX_RE.match(self.code_prefix):
             raise ValidationError(
-                {
-                    "code_prefix": _(
-                        "Use 2 to 10 capital letters or digits, starting with a letter."
-                    )
-                }
+                {"code_prefix": _("Use 2 to 10 capital letters or digits, starting with a letter.")}
             )
-        if (
-            self.support_mode == self.SupportMode.PER_REQUEST
-            and not self.price_per_request
-        ):
+        if self.support_mode == self.SupportMode.PER_REQUEST and not self.price_per_request:
             raise ValidationError(
                 {"price_per_request": _("Set the price for paid-per-request support.")}
             )

@@ -16,9 +16,7 @@ class HelpdeskSettings(BaseSiteSetting):
     captcha_mode = models.CharField(
         _("captcha"), max_length=10, choices=CaptchaMode.choices, default=CaptchaMode.AUTO
     )
-    captcha_for_logged_in = models.BooleanField(
-        _("captcha for logged-in users too"), default=False
-    )
+    captcha_for_logged_in = models.BooleanField(_("captcha for logged-in users too"), default=False)
     min_fill_seconds = models.PositiveSmallIntegerField(
         _("minimum seconds to fill a form"),
         default=3,

@@ -19,9 +19,7 @@ class StaffMember(models.Model):
         related_name="staff_members",
     )
     signature = models.TextField(_("signature"), blank=True)
-    available = models.BooleanField(
-        _("available for auto-assignment"), default=True
-    )
+    available = models.BooleanField(_("available for auto-assignment"), default=True)
     notify_new_tickets = models.BooleanField(
         _("e-mail me new tickets in my departments"), default=True
     )

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import conf
 
-
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits, e.g. #2563eb.")
 )
@@ -204,9 +203,7 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     # Denormalised facts; only the workflow writes them.
     last_message_at = models.DateTimeField(_("last reply"), null=True, blank=True, db_index=True)
-    last_customer_message_at = models.DateTimeField(
-        _("last customer reply"), null=True, blank=True
-    )
+    last_customer_message_at = models.DateTimeField(_("last customer reply"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -287,7 +284,9 @@ class Message(models.Model):
     is_internal = models.BooleanField(
         _("internal note"), default=False, help_text=_("Never shown or mailed to the customer.")
     )
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
     email_message_id = models.CharField(_("e-mail Message-ID"), max_length=255, blank=True)
     time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)

@@ -29,4 +29,6 @@ def subpage_url(context, page, route_name, *args):
 
 @register.simple_tag
 def colour_dot(colour):
-    return format_html('<span class="wt-dot" style="--wt-dot: {}" aria-hidden="true"></span>', colour)
+    return format_html(
+        '<span class="wt-dot" style="--wt-dot: {}" aria-hidden="true"></span>', colour
+    )

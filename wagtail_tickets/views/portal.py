@@ -79,9 +79,9 @@ def ticket_list(request, page):
 
 def _get_ticket(code):
     try:
-        return Ticket.objects.select_related(
-            "status", "priority", "department", "customer"
-        ).get(code=code)
+        return Ticket.objects.select_related("status", "priority", "department", "customer").get(
+            code=code
+        )
     except Ticket.DoesNotExist:
         return None
 
@@ -124,7 +124,9 @@ def ticket_detail(request, page, code):
                     attachments=reply_form.cleaned_data.get("attachments") or [],
                 )
                 if was_archived:
-                    messages.success(request, _("Your reply has been sent and the ticket reopened."))
+                    messages.success(
+                        request, _("Your reply has been sent and the ticket reopened.")
+                    )
                 else:
                     messages.success(request, _("Your reply has been sent."))
                 return redirect(_ticket_url(request, page, ticket))
@@ -166,9 +168,7 @@ def attachment_download(request, page, code, pk):
     if ticket is None:
         return _deny(request)
     try:
-        attachment = Attachment.objects.select_related("message").get(
-            pk=pk, message__ticket=ticket
-        )
+        attachment = Attachment.objects.select_related("message").get(pk=pk, message__ticket=ticket)
     except Attachment.DoesNotExist:
         attachment = None
     as_customer = (
@@ -208,7 +208,11 @@ def access(request, page, token):
         ticket = links.ticket_for_signed_token(token, tickets)
     if ticket is None:
         return _render(
-            request, page, "wagtail_tickets/access_invalid.html", status=404, lookup_form=LookupForm()
+            request,
+            page,
+            "wagtail_tickets/access_invalid.html",
+            status=404,
+            lookup_form=LookupForm(),
         )
     permissions.grant_access(request, ticket)
     # The token leaves the address bar at once so it does not travel in Referer headers.

@@ -5,7 +5,7 @@ import logging
 from django.dispatch import receiver
 
 from . import signals
-from .tasks import send_notification
+from .tasks import index_ticket, send_notification
 
 logger = logging.getLogger(__name__)
 
@@ -18,15 +18,24 @@ def _enqueue(**kwargs):
         logger.exception("Could not enqueue the %s notification", kwargs.get("event"))
 
 
+def _reindex(ticket):
+    try:
+        index_ticket.enqueue(ticket_id=ticket.pk)
+    except Exception:
+        logger.exception("Could not enqueue the search index update of %s", ticket.pk)
+
+
 @receiver(signals.ticket_opened)
 def on_ticket_opened(sender, ticket, message, **kwargs):
     # The raw token stays out of the task's arguments: a database-backed queue would
     # store it. The confirmation carries a signed link instead.
     _enqueue(event="ticket_opened", ticket_id=ticket.pk, message_id=message.pk)
+    _reindex(ticket)
 
 
 @receiver(signals.reply_posted)
 def on_reply_posted(sender, ticket, message, **kwargs):
+    _reindex(ticket)
     if not message.is_internal:
         _enqueue(event="reply_posted", ticket_id=ticket.pk, message_id=message.pk)
 

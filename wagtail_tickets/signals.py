@@ -8,3 +8,9 @@ ticket_opened = Signal()
 reply_posted = Signal()
 # kwargs: ticket, old_status, new_status, user
 status_changed = Signal()
+# kwargs: ticket, assignee, previous, user, automatic
+ticket_assigned = Signal()
+# kwargs: ticket, changes ({field: (old, new)}), user
+ticket_updated = Signal()
+# kwargs: target, sources, user
+tickets_merged = Signal()

@@ -58,3 +58,17 @@ def send_access_links(email, helpdesk_id, base_url, language):
     with transaction.atomic():
         issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
         notifications.access_links(email, issued, helpdesk, base_url, language)
+
+
+@task()
+def index_ticket(ticket_id):
+    """Bring a ticket's search entry up to date (its messages included)."""
+    from wagtail.search.backends import get_search_backends
+
+    from .models import Ticket
+
+    ticket = Ticket.objects.filter(pk=ticket_id).prefetch_related("messages").first()
+    if ticket is None:
+        return
+    for backend in get_search_backends(with_auto_update=True):
+        backend.add(ticket)

@@ -9,6 +9,15 @@ LOG_ACTIONS = {
     "wagtail_tickets.ticket.resolve": (_("Ticket resolved"), _("Ticket resolved")),
     "wagtail_tickets.ticket.close": (_("Ticket closed"), _("Ticket closed")),
     "wagtail_tickets.ticket.reopen": (_("Ticket reopened"), _("Ticket reopened")),
+    "wagtail_tickets.ticket.assign": (_("Ticket assigned"), _("Ticket assigned")),
+    "wagtail_tickets.ticket.edit": (_("Ticket fields changed"), _("Ticket fields changed")),
+    "wagtail_tickets.message.edit": (_("Message edited"), _("Message edited")),
+    "wagtail_tickets.message.delete": (_("Message deleted"), _("Message deleted")),
+    "wagtail_tickets.ticket.merge": (_("Tickets merged"), _("Other tickets merged into this one")),
+    "wagtail_tickets.ticket.merged_away": (
+        _("Merged into another ticket"),
+        _("Merged into another ticket"),
+    ),
     "wagtail_tickets.ticket.link_issued": (
         _("Private link issued"),
         _("A new private link was issued; earlier links stopped working"),

@@ -1,3 +1,4 @@
+from .desk import SavedSearch, Star, TicketView
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .settings import HelpdeskSettings
 from .staff import StaffMember
@@ -18,8 +19,11 @@ __all__ = [
     "HelpdeskSettings",
     "Message",
     "Priority",
+    "SavedSearch",
     "StaffMember",
+    "Star",
     "Status",
     "Ticket",
     "TicketFormField",
+    "TicketView",
 ]

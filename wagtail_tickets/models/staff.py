@@ -23,6 +23,10 @@ class StaffMember(models.Model):
     notify_new_tickets = models.BooleanField(
         _("e-mail me new tickets in my departments"), default=True
     )
+    notify_assigned = models.BooleanField(_("e-mail me tickets assigned to me"), default=True)
+    last_assigned_at = models.DateTimeField(
+        _("last automatic assignment"), null=True, blank=True, editable=False
+    )
     notify_customer_replies = models.BooleanField(
         _("e-mail me customer replies on my tickets"), default=True
     )

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
 
 from .. import conf
 
@@ -148,7 +149,7 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(customer=user)
 
 
-class Ticket(models.Model):
+class Ticket(index.Indexed, models.Model):
     code = models.CharField(_("code"), max_length=24, unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
     department = models.ForeignKey(
@@ -210,8 +211,36 @@ class Ticket(models.Model):
     message_count = models.PositiveIntegerField(_("messages"), default=0)
     time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+        editable=False,
+    )
 
     objects = TicketQuerySet.as_manager()
+
+    # Indexed from the workflow's signals by a background task (tasks.index_ticket), not
+    # on every save: opening a ticket saves it more than once.
+    search_auto_update = False
+    search_fields = [
+        index.SearchField("code", boost=5),
+        index.SearchField("subject", boost=3),
+        index.AutocompleteField("subject"),
+        index.SearchField("customer_name"),
+        index.SearchField("customer_email"),
+        index.RelatedFields("messages", [index.SearchField("body")]),
+        index.FilterField("department_id"),
+        index.FilterField("status_id"),
+        index.FilterField("priority_id"),
+        index.FilterField("assignee_id"),
+        index.FilterField("customer_id"),
+        index.FilterField("created_at"),
+        index.FilterField("last_message_at"),
+    ]
 
     class Meta:
         ordering = ["-created_at"]

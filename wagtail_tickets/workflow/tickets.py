@@ -1,10 +1,4 @@
-"""The only code that changes a ticket's state.
-
-Every function runs in one transaction, keeps the denormalised fields of ``Ticket``
-right, writes Wagtail's audit log and sends its signal once the transaction has
-committed. Views, forms, mail intake and commands call these; none of them writes
-ticket fields or creates messages by hand.
-"""
+"""Opening tickets, replies and the status life cycle."""
 
 import secrets
 from datetime import timedelta
@@ -16,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from wagtail.log_actions import log
 
-from . import signals
-from .models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
-from .models.tickets import hash_token
+from .. import signals
+from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
+from ..models.tickets import hash_token
 
 CODE_DIGITS = 6
 

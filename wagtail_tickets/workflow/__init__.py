@@ -1,0 +1,40 @@
+"""The only code that changes a ticket's state.
+
+Every function runs in one transaction, keeps the denormalised fields of ``Ticket``
+right, writes Wagtail's audit log and sends its signal once the transaction has
+committed. Views, forms, mail intake and commands call these; none of them writes
+ticket fields or creates messages by hand.
+"""
+
+from .assignment import assign, auto_assign
+from .desk import delete_message, edit_message, merge, record_view, update_fields
+from .tickets import (
+    WorkflowError,
+    change_status,
+    close,
+    issue_access_token,
+    new_access_token,
+    next_code,
+    open_ticket,
+    post_reply,
+    reopen,
+)
+
+__all__ = [
+    "WorkflowError",
+    "assign",
+    "auto_assign",
+    "change_status",
+    "close",
+    "delete_message",
+    "edit_message",
+    "issue_access_token",
+    "merge",
+    "new_access_token",
+    "next_code",
+    "open_ticket",
+    "post_reply",
+    "record_view",
+    "reopen",
+    "update_fields",
+]

@@ -1,0 +1,194 @@
+"""What agents do to a ticket besides replying: fields, messages, merging, views."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from .. import signals
+from ..models import Message, Status, Ticket, TicketView
+from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
+
+VIEW_THROTTLE = timedelta(minutes=5)
+EDITABLE_FIELDS = ("subject", "priority", "department")
+
+
+def _display(value):
+    if value is None:
+        return None
+    if hasattr(value, "pk"):
+        return {"id": value.pk, "name": str(getattr(value, "title", None) or value)}
+    return value
+
+
+@transaction.atomic
+def update_fields(ticket, *, user=None, **changes):
+    """Change subject, priority or department; the code never changes.
+
+    Returns the {field: (old, new)} that really changed.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise WorkflowError(f"These fields are not changed this way: {', '.join(sorted(unknown))}")
+    if "subject" in changes:
+        changes["subject"] = (changes["subject"] or "").strip()
+        if not changes["subject"]:
+            raise WorkflowError("A ticket needs a subject.")
+    now = timezone.now()
+    locked = _lock(ticket)
+    changed = {}
+    for field, value in changes.items():
+        old = getattr(locked, field)
+        if (old.pk if hasattr(old, "pk") else old) != (value.pk if hasattr(value, "pk") else value):
+            changed[field] = (old, value)
+            setattr(locked, field, value)
+    if not changed:
+        return {}
+    if "priority" in changed:
+        locked.due_at = _due_at(locked, locked.priority, now)
+    locked.updated_at = now
+    locked.save()
+    _copy_state(ticket, locked)
+    ticket.department = locked.department
+    log(
+        ticket,
+        "wagtail_tickets.ticket.edit",
+        user=user,
+        data={
+            field: {"old": _display(old), "new": _display(new)}
+            for field, (old, new) in changed.items()
+        },
+    )
+    _send_after_commit(signals.ticket_updated, ticket=ticket, changes=changed, user=user)
+    return changed
+
+
+@transaction.atomic
+def edit_message(message, body, *, user):
+    """Change a message's text; the old text is kept in the audit log."""
+    body = (body or "").strip()
+    if not body:
+        raise WorkflowError("A message cannot be empty.")
+    old = message.body
+    if old == body:
+        return False
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(body=body, edited_by=user, edited_at=now)
+    message.body, message.edited_by, message.edited_at = body, user, now
+    log(
+        message.ticket,
+        "wagtail_tickets.message.edit",
+        user=user,
+        data={"message_id": message.pk, "old_body": old, "new_body": body},
+    )
+    return True
+
+
+@transaction.atomic
+def delete_message(message, *, user):
+    """Delete a message (never the first one); its text stays in the audit log."""
+    ticket = _lock(message.ticket)
+    first = ticket.messages.order_by("created_at", "pk").values_list("pk", flat=True).first()
+    if message.pk == first:
+        raise WorkflowError("The customer's first message cannot be deleted.")
+    data = {
+        "message_id": message.pk,
+        "old_body": message.body,
+        "internal": message.is_internal,
+        "attachments": list(message.attachments.values_list("original_name", flat=True)),
+    }
+    for attachment in message.attachments.all():
+        attachment.file.delete(save=False)
+    message.delete()
+    _refresh_counters(ticket)
+    log(ticket, "wagtail_tickets.message.delete", user=user, data=data)
+    _copy_state(message.ticket, ticket)
+    return True
+
+
+def _refresh_counters(locked):
+    """Recompute the message facts after messages moved or went away."""
+    public = locked.messages.filter(is_internal=False)
+    totals = locked.messages.aggregate(spent=Sum("time_spent_minutes"))
+    locked.message_count = locked.messages.count()
+    locked.time_spent_minutes = totals["spent"] or 0
+    latest = public.order_by("-created_at").values_list("created_at", flat=True).first()
+    locked.last_message_at = latest or locked.created_at
+    locked.last_customer_message_at = (
+        public.filter(is_staff_reply=False)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    first_staff = (
+        public.filter(is_staff_reply=True)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    locked.first_response_at = first_staff
+    locked.updated_at = timezone.now()
+    locked.save()
+
+
+@transaction.atomic
+def merge(target, sources, *, user):
+    """Move the sources' messages into ``target`` and close them with a pointer.
+
+    The customers of the sources are told where their conversation went.
+    """
+    sources = [s for s in sources if s.pk != target.pk]
+    if not sources:
+        raise WorkflowError("Pick at least one other ticket to merge.")
+    locked_target = _lock(target)
+    closed = Status.first_of_kind(Status.Kind.CLOSED)
+    if closed is None:
+        raise WorkflowError("There is no status of the 'closed' kind.")
+    moved = 0
+    for source in sources:
+        locked_source = _lock(source)
+        if locked_source.merged_into_id:
+            raise WorkflowError(f"{locked_source.code} is already merged.")
+        moved += Message.objects.filter(ticket=locked_source).update(ticket=locked_target)
+        Ticket.objects.filter(pk=locked_source.pk).update(
+            merged_into=locked_target, time_spent_minutes=0, message_count=F("message_count") * 0
+        )
+        log(
+            locked_source,
+            "wagtail_tickets.ticket.merged_away",
+            user=user,
+            data={"into": {"id": locked_target.pk, "code": locked_target.code}},
+        )
+    _refresh_counters(locked_target)
+    for source in sources:
+        # The closing reply tells the customer the new code; it lives on the source so
+        # the old private link shows where to go.
+        post_reply(
+            source,
+            body=_("This ticket has been merged into %(code)s; the conversation continues there.")
+            % {"code": locked_target.code},
+            author=user,
+            by_staff=True,
+            new_status=closed,
+        )
+    log(
+        locked_target,
+        "wagtail_tickets.ticket.merge",
+        user=user,
+        data={"sources": [{"id": s.pk, "code": s.code} for s in sources], "messages": moved},
+    )
+    _copy_state(target, locked_target)
+    _send_after_commit(signals.tickets_merged, target=target, sources=sources, user=user)
+    return moved
+
+
+def record_view(ticket, user, ip=None):
+    """Note that ``user`` opened the ticket, at most once per few minutes."""
+    since = timezone.now() - VIEW_THROTTLE
+    if TicketView.objects.filter(ticket=ticket, user=user, viewed_at__gte=since).exists():
+        return False
+    TicketView.objects.create(ticket=ticket, user=user, ip_address=ip)
+    return True

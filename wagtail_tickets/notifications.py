@@ -123,6 +123,22 @@ def status_changed(ticket, new_status):
         )
 
 
+def assigned(ticket, assignee_id):
+    """Tell the new assignee, unless they asked not to be told."""
+    if ticket.assignee_id != assignee_id or not ticket.assignee.is_active:
+        return  # reassigned again before the mail went out
+    profile = StaffMember.objects.filter(user_id=assignee_id).first()
+    if profile is not None and not profile.notify_assigned:
+        return
+    send(
+        "ticket_assigned",
+        _context(ticket),
+        [ticket.assignee.email],
+        settings.LANGUAGE_CODE,
+        reply_to=ticket.customer_email,
+    )
+
+
 def access_links(email, tickets, helpdesk, base_url, language):
     """Mail fresh private links; ``tickets`` is a list of (ticket, raw token)."""
     entries = [

@@ -5,17 +5,37 @@ from django.db.models import Q
 GRANTS_KEY = "wagtail_tickets_grants"
 
 
+def sees_all_departments(user):
+    return user.is_superuser or user.has_perm("wagtail_tickets.view_all_departments")
+
+
 def staff_ticket_filter(user):
     """A Q limiting tickets to those ``user`` may work on in the desk, or None for all."""
-    if user.is_superuser or user.has_perm("wagtail_tickets.view_all_departments"):
+    if sees_all_departments(user):
         return None
-    return Q(department__staff_members__user=user)
+    from .models import StaffMember
+
+    departments = StaffMember.departments.through.objects.filter(staffmember__user=user).values(
+        "departmentpage_id"
+    )
+    return Q(department_id__in=departments)
+
+
+def visible_tickets(user, queryset=None):
+    """The tickets ``user`` may see in the desk: every view, action and export uses this."""
+    from .models import Ticket
+
+    queryset = Ticket.objects.all() if queryset is None else queryset
+    if not (user and user.is_authenticated and user.is_active):
+        return queryset.none()
+    condition = staff_ticket_filter(user)
+    return queryset if condition is None else queryset.filter(condition)
 
 
 def staff_can_access(user, ticket):
     if not (user and user.is_authenticated and user.is_active):
         return False
-    if user.is_superuser or user.has_perm("wagtail_tickets.view_all_departments"):
+    if sees_all_departments(user):
         return True
     if ticket.department_id is None:
         return False

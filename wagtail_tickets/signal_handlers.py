@@ -44,3 +44,18 @@ def on_reply_posted(sender, ticket, message, **kwargs):
 def on_status_changed(sender, ticket, new_status, **kwargs):
     if new_status.kind in ("resolved", "closed"):
         _enqueue(event="status_changed", ticket_id=ticket.pk, new_status_id=new_status.pk)
+
+
+@receiver(signals.ticket_assigned)
+def on_ticket_assigned(sender, ticket, assignee, user, automatic, **kwargs):
+    # An automatic assignment happens as the ticket opens, and the new-ticket mail
+    # already goes to the assignee; nobody needs a mail about assigning to themselves.
+    if assignee is None or automatic or (user is not None and user.pk == assignee.pk):
+        return
+    _enqueue(event="assigned", ticket_id=ticket.pk, assignee_id=assignee.pk)
+
+
+@receiver(signals.tickets_merged)
+def on_tickets_merged(sender, target, sources, **kwargs):
+    for ticket in (target, *sources):
+        _reindex(ticket)

@@ -19,7 +19,7 @@ def _load_ticket(ticket_id):
 
 
 @task()
-def send_notification(event, ticket_id, message_id=None, new_status_id=None):
+def send_notification(event, ticket_id, message_id=None, new_status_id=None, assignee_id=None):
     from . import notifications
     from .models import Message, Status
 
@@ -33,6 +33,8 @@ def send_notification(event, ticket_id, message_id=None, new_status_id=None):
         notifications.ticket_opened(ticket, message)
     elif event == "reply_posted" and message is not None:
         notifications.reply_posted(ticket, message)
+    elif event == "assigned":
+        notifications.assigned(ticket, assignee_id)
     elif event == "status_changed":
         status = Status.objects.filter(pk=new_status_id).first()
         if status is not None:

@@ -1,6 +1,10 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
+# The desk's modules register their own hooks when imported.
+from .admin import config, dashboard, inbox, ticket  # noqa: F401
+from .admin.menu import HelpdeskViewSetGroup
+
 LOG_ACTIONS = {
     "wagtail_tickets.ticket.create": (_("Ticket opened"), _("Ticket opened")),
     "wagtail_tickets.message.create": (_("Reply posted"), _("Reply posted")),
@@ -29,3 +33,8 @@ LOG_ACTIONS = {
 def register_ticket_log_actions(actions):
     for action, (label, message) in LOG_ACTIONS.items():
         actions.register_action(action, label, message)
+
+
+@hooks.register("register_admin_viewset")
+def register_helpdesk_menu():
+    return HelpdeskViewSetGroup()

@@ -164,6 +164,10 @@ def open_ticket(
         data={"code": ticket.code, "source": source},
         timestamp=now,
     )
+    if department.assignment_strategy != department.Assignment.MANUAL:
+        from .assignment import auto_assign
+
+        auto_assign(ticket, user=actor)
     _send_after_commit(signals.ticket_opened, ticket=ticket, message=message, raw_token=raw_token)
     return ticket, raw_token
 

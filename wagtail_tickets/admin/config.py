@@ -1,0 +1,1 @@
+"""See admin/__init__.py."""

@@ -139,9 +139,9 @@ def _assert_login_redirect(response, path):
 
 
 def _download(response):
-    content = b"".join(response.streaming_content)
-    response.close()
-    return content
+    # The test client closes the response itself once the stream is read; closing it
+    # again here would send request_finished and drop the test's database connection.
+    return b"".join(response.streaming_content)
 
 
 def _html(response):

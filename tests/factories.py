@@ -175,3 +175,60 @@ def add_replies(ticket, count, *, staff=None, with_attachments=False):
             )
         messages.append(message)
     return messages
+
+
+# --- desk (inbox) helpers --------------------------------------------------------------
+
+
+def grant(user, *codenames):
+    """Give ``user`` wagtail_tickets permissions by codename; returns a fresh user."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="wagtail_tickets", codename__in=codenames
+        )
+    )
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def make_admin_user(username, **extra):
+    """A user who may open the Wagtail admin but has no desk profile."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user(username, is_staff=True, **extra)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    return user
+
+
+def index_tickets(*tickets):
+    """Put tickets (with their messages) into the search index, as tasks.index_ticket does."""
+    from wagtail.search.backends import get_search_backends
+
+    from wagtail_tickets.models import Ticket
+
+    fresh = Ticket.objects.filter(pk__in=[t.pk for t in tickets]).prefetch_related("messages")
+    for backend in get_search_backends(with_auto_update=True):
+        for ticket in fresh:
+            backend.add(ticket)
+
+
+def make_manager(username, *, codenames=(), departments=None, group_name=None, **extra):
+    """An admin user whose group holds the given wagtail_tickets permissions.
+
+    ``codenames`` are permission codenames of the wagtail_tickets app, e.g.
+    ``"change_status"``; with ``departments`` given the user also gets a desk profile.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    user = make_user(username, is_staff=True, **extra)
+    group, _created = Group.objects.get_or_create(name=group_name or f"{username} group")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    for codename in codenames:
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label="wagtail_tickets", codename=codename)
+        )
+    user.groups.add(group)
+    if departments is not None:
+        StaffMember.objects.create(user=user).departments.set(departments)
+    return user

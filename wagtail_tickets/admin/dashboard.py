@@ -1,1 +1,94 @@
-"""See admin/__init__.py."""
+"""The desk's panel on the Wagtail dashboard: my open tickets, unassigned, overdue.
+
+Shown to desk users only (a staff profile, "view all departments" or superuser). Every
+list starts from ``visible_tickets``; "my departments" follows ``menu.my_departments_filter``.
+Four queries whatever the number of tickets: one for the three counts, one per list.
+"""
+
+from django.db.models import Count, F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from wagtail import hooks
+from wagtail.admin.ui.components import Component
+
+from ..permissions import visible_tickets
+from .menu import is_desk_user, my_departments_filter
+
+MY_TICKETS_LIMIT = 10
+UNASSIGNED_LIMIT = 5
+OVERDUE_LIMIT = 5
+
+
+def _reverse(name, *args, query=""):
+    """A URL of the inbox or the ticket screen, or None while they are not installed."""
+    try:
+        url = reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+    return f"{url}?{query}" if query else url
+
+
+class HelpdeskPanel(Component):
+    name = "helpdesk"
+    template_name = "wagtail_tickets/admin/dashboard_panel.html"
+    order = 90  # above Wagtail's own panels: the desk is an agent's first stop
+
+    def get_context_data(self, parent_context):
+        request = parent_context["request"]
+        user = request.user
+        now = timezone.now()
+        active = visible_tickets(user).active()
+        unassigned = Q(assignee__isnull=True) & my_departments_filter(user)
+        overdue = Q(due_at__lt=now)
+
+        counts = active.aggregate(
+            mine=Count("pk", filter=Q(assignee=user)),
+            unassigned=Count("pk", filter=unassigned),
+            overdue=Count("pk", filter=overdue),
+        )
+
+        def listing(condition, order, limit):
+            tickets = list(
+                active.filter(condition)
+                .select_related("status", "priority")
+                .order_by(*order)[:limit]
+            )
+            for ticket in tickets:
+                ticket.admin_url = _reverse("helpdesk_tickets:detail", ticket.pk)
+                ticket.is_overdue = ticket.due_at is not None and ticket.due_at < now
+            return tickets
+
+        latest_first = (F("last_message_at").desc(nulls_last=True), "-created_at", "-pk")
+        due_first = ("due_at", "pk")
+        sections = [
+            {
+                "key": "mine",
+                "heading_count": counts["mine"],
+                "tickets": listing(Q(assignee=user), latest_first, MY_TICKETS_LIMIT),
+                "url": _reverse("helpdesk_inbox:index", query="assignee=me"),
+            },
+            {
+                "key": "unassigned",
+                "heading_count": counts["unassigned"],
+                "tickets": listing(unassigned, latest_first, UNASSIGNED_LIMIT),
+                "url": _reverse("helpdesk_inbox:index", query="assignee=unassigned"),
+            },
+            {
+                "key": "overdue",
+                "heading_count": counts["overdue"],
+                "tickets": listing(overdue, due_first, OVERDUE_LIMIT),
+                "url": _reverse("helpdesk_inbox:index", query="overdue=1"),
+            },
+        ]
+        return {
+            "sections": sections,
+            "inbox_url": _reverse("helpdesk_inbox:index"),
+            "now": now,
+            "request": request,
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_helpdesk_panel(request, panels):
+    if is_desk_user(request.user):
+        panels.append(HelpdeskPanel())

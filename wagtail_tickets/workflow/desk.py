@@ -185,10 +185,17 @@ def merge(target, sources, *, user):
     return moved
 
 
-def record_view(ticket, user, ip=None):
-    """Note that ``user`` opened the ticket, at most once per few minutes."""
+def record_view(ticket, user, ip=None, *, checked=False):
+    """Note that ``user`` opened the ticket, at most once per few minutes.
+
+    ``checked`` tells that the caller has just looked and found no recent view, so the
+    check is not run again.
+    """
     since = timezone.now() - VIEW_THROTTLE
-    if TicketView.objects.filter(ticket=ticket, user=user, viewed_at__gte=since).exists():
+    if (
+        not checked
+        and TicketView.objects.filter(ticket=ticket, user=user, viewed_at__gte=since).exists()
+    ):
         return False
     TicketView.objects.create(ticket=ticket, user=user, ip_address=ip)
     return True

@@ -59,3 +59,9 @@ def on_ticket_assigned(sender, ticket, assignee, user, automatic, **kwargs):
 def on_tickets_merged(sender, target, sources, **kwargs):
     for ticket in (target, *sources):
         _reindex(ticket)
+
+
+@receiver(signals.ticket_updated)
+def on_ticket_updated(sender, ticket, **kwargs):
+    # A new subject (or department) must be findable in the inbox search.
+    _reindex(ticket)

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
@@ -20,7 +21,7 @@ def _person(user):
 def assign(ticket, assignee, *, user=None, automatic=False):
     """Give the ticket to ``assignee`` (None unassigns); returns False when unchanged."""
     if assignee is not None and not assignee.is_active:
-        raise WorkflowError("Tickets can only be assigned to active users.")
+        raise WorkflowError(_("Tickets can only be assigned to active users."))
     locked = _lock(ticket)
     previous_id = locked.assignee_id
     new_id = assignee.pk if assignee is not None else None

@@ -32,11 +32,14 @@ def update_fields(ticket, *, user=None, **changes):
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise WorkflowError(f"These fields are not changed this way: {', '.join(sorted(unknown))}")
+        raise WorkflowError(
+            _("These fields are not changed this way: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     if "subject" in changes:
         changes["subject"] = (changes["subject"] or "").strip()
         if not changes["subject"]:
-            raise WorkflowError("A ticket needs a subject.")
+            raise WorkflowError(_("A ticket needs a subject."))
     now = timezone.now()
     locked = _lock(ticket)
     changed = {}
@@ -71,7 +74,7 @@ def edit_message(message, body, *, user):
     """Change a message's text; the old text is kept in the audit log."""
     body = (body or "").strip()
     if not body:
-        raise WorkflowError("A message cannot be empty.")
+        raise WorkflowError(_("A message cannot be empty."))
     old = message.body
     if old == body:
         return False
@@ -93,7 +96,7 @@ def delete_message(message, *, user):
     ticket = _lock(message.ticket)
     first = ticket.messages.order_by("created_at", "pk").values_list("pk", flat=True).first()
     if message.pk == first:
-        raise WorkflowError("The customer's first message cannot be deleted.")
+        raise WorkflowError(_("The customer's first message cannot be deleted."))
     data = {
         "message_id": message.pk,
         "old_body": message.body,
@@ -142,16 +145,16 @@ def merge(target, sources, *, user):
     """
     sources = [s for s in sources if s.pk != target.pk]
     if not sources:
-        raise WorkflowError("Pick at least one other ticket to merge.")
+        raise WorkflowError(_("Pick at least one other ticket to merge."))
     locked_target = _lock(target)
     closed = Status.first_of_kind(Status.Kind.CLOSED)
     if closed is None:
-        raise WorkflowError("There is no status of the 'closed' kind.")
+        raise WorkflowError(_("There is no status of the “closed” kind."))
     moved = 0
     for source in sources:
         locked_source = _lock(source)
         if locked_source.merged_into_id:
-            raise WorkflowError(f"{locked_source.code} is already merged.")
+            raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_source.code})
         moved += Message.objects.filter(ticket=locked_source).update(ticket=locked_target)
         Ticket.objects.filter(pk=locked_source.pk).update(
             merged_into=locked_target, time_spent_minutes=0, message_count=F("message_count") * 0

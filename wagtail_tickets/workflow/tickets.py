@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
@@ -120,7 +121,7 @@ def open_ticket(
     priority = priority or department.default_priority or Priority.default()
     status = Status.default()
     if status is None or priority is None:
-        raise WorkflowError("Statuses and priorities must exist before tickets can be opened.")
+        raise WorkflowError(_("Statuses and priorities must exist before tickets can be opened."))
     raw_token, token_hash = new_access_token()
     ticket = Ticket(
         code=next_code(department.code_prefix),
@@ -219,7 +220,7 @@ def post_reply(
 ):
     """Add a message. A customer's reply reopens a resolved or closed ticket."""
     if is_internal and not by_staff:
-        raise WorkflowError("Only staff can write internal notes.")
+        raise WorkflowError(_("Only staff can write internal notes."))
     now = at or timezone.now()
     locked = _lock(ticket)
     if author is not None and not author_name:
@@ -318,7 +319,9 @@ def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
     locked = _lock(ticket)
     if from_kinds is not None and locked.status.kind not in from_kinds:
         _copy_state(ticket, locked)
-        raise WorkflowError(f"The ticket is {locked.status.kind}; this action does not apply.")
+        raise WorkflowError(
+            _("The ticket is %(status)s; this action does not apply.") % {"status": locked.status}
+        )
     if locked.status_id == status.pk:
         return False
     old = _apply_status(locked, status, now)
@@ -335,7 +338,7 @@ def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
 def close(ticket, *, user=None, at=None):
     status = Status.first_of_kind(Status.Kind.CLOSED)
     if status is None:
-        raise WorkflowError("There is no status of the 'closed' kind.")
+        raise WorkflowError(_("There is no status of the “closed” kind."))
     open_kinds = [kind for kind in Status.Kind.values if kind != Status.Kind.CLOSED]
     return change_status(ticket, status, user=user, at=at, from_kinds=open_kinds)
 
@@ -343,7 +346,7 @@ def close(ticket, *, user=None, at=None):
 def reopen(ticket, *, user=None, at=None):
     status = Status.first_of_kind(Status.Kind.OPEN)
     if status is None:
-        raise WorkflowError("There is no status of the 'open' kind.")
+        raise WorkflowError(_("There is no status of the “open” kind."))
     return change_status(ticket, status, user=user, at=at, from_kinds=Status.ARCHIVED_KINDS)
 
 

@@ -817,7 +817,7 @@ def run_scenario(name, fx, args):
         print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
     if args.show_queries:
         for query in captured.captured_queries:
-            print(f"[{name}] {query['sql'][:300]}", file=sys.stderr)
+            print(f"[{name}] {query['time']}s {query['sql'][:300]}", file=sys.stderr)
     result = {
         "scenario": name,
         "tickets": args.tickets,

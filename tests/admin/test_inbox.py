@@ -130,11 +130,16 @@ def test_overdue_is_highlighted(client, desk, agent):
 
 
 def test_pagination(client, department, agent):
-    for n in range(53):
+    from wagtail_tickets.admin.inbox import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 3):
         factories.open_ticket(department, subject=f"Problem {n}")
     response = login(client, agent).get(INDEX)
-    assert len(codes(response)) == 50
-    assert len(codes(client.get(INDEX + "?p=2"))) == 3
+    first_page = codes(response)
+    assert len(first_page) == PAGE_SIZE
+    second_page = codes(client.get(INDEX + "?p=2"))
+    assert len(second_page) == 3
+    assert not set(first_page) & set(second_page)
 
 
 # --- sorting ----------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from ..permissions import visible_tickets
 from .filters import InboxFilterSet, person_name
 from .menu import HELPDESK_MENU_HOOK, OpenTicketCountMixin, is_desk_user
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 DEFAULT_ORDERING = "-last_message_at"
 #: Query parameters that are not part of a saved search.
 TRANSIENT_PARAMS = ("p", "all", "_w_filter_fragment")

@@ -24,7 +24,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Lag, Lead, RowNumber
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
@@ -45,6 +45,7 @@ from wagtail.models import Page, Site
 
 from .. import workflow
 from ..attachments import AttachmentRules
+from ..downloads import attachment_response
 from ..models import (
     Attachment,
     DepartmentPage,
@@ -881,20 +882,7 @@ class AttachmentDownloadView(TicketMixin, View):
         attachment = get_object_or_404(
             Attachment, pk=kwargs["attachment_pk"], message__ticket=self.ticket
         )
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(attachment)
 
 
 class TranscriptView(TicketMixin, View):

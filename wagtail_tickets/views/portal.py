@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import get_language
@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from .. import conf, links, permissions, workflow
 from ..attachments import AttachmentRules
+from ..downloads import attachment_response
 from ..filters import CustomerTicketFilter
 from ..forms import LookupForm, ReplyForm
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
@@ -183,20 +184,7 @@ def attachment_download(request, page, code, pk):
             # help: the file is not there for them, as for the logged-in customer.
             raise Http404
         return _deny(request)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @never_cache

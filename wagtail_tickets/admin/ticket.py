@@ -740,28 +740,30 @@ class UpdateFieldsView(TicketDetailView):
         return redirect(self.ticket_url())
 
 
-class CloseView(TicketPostMixin, View):
+class LifecycleView(TicketPostMixin, View):
+    """Close or reopen; the workflow says why when the action does not apply."""
+
+    action = None  # workflow.close or workflow.reopen
+    done_message = None
+
     def post(self, request, *args, **kwargs):
         try:
-            workflow.close(self.ticket, user=request.user)
-            messages.success(
-                request, gettext("Ticket %(code)s closed.") % {"code": self.ticket.code}
-            )
-        except workflow.WorkflowError:
-            messages.error(request, gettext("The ticket is already closed."))
+            type(self).action(self.ticket, user=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, self.done_message % {"code": self.ticket.code})
         return self.done()
 
 
-class ReopenView(TicketPostMixin, View):
-    def post(self, request, *args, **kwargs):
-        try:
-            workflow.reopen(self.ticket, user=request.user)
-            messages.success(
-                request, gettext("Ticket %(code)s reopened.") % {"code": self.ticket.code}
-            )
-        except workflow.WorkflowError:
-            messages.error(request, gettext("Only a resolved or closed ticket can be reopened."))
-        return self.done()
+class CloseView(LifecycleView):
+    action = workflow.close
+    done_message = _("Ticket %(code)s closed.")
+
+
+class ReopenView(LifecycleView):
+    action = workflow.reopen
+    done_message = _("Ticket %(code)s reopened.")
 
 
 class StarView(TicketPostMixin, View):

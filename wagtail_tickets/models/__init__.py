@@ -1,4 +1,12 @@
 from .desk import SavedSearch, Star, TicketView
+from .knowledge import (
+    ArticlePage,
+    ArticlePageTag,
+    ArticleVote,
+    KnowledgeBaseIndexPage,
+    RelatedArticle,
+    SuggestionStat,
+)
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .settings import HelpdeskSettings
 from .staff import StaffMember
@@ -12,6 +20,12 @@ from .tickets import (
 )
 
 __all__ = [
+    "ArticlePage",
+    "ArticlePageTag",
+    "ArticleVote",
+    "KnowledgeBaseIndexPage",
+    "RelatedArticle",
+    "SuggestionStat",
     "Attachment",
     "DepartmentCounter",
     "DepartmentPage",

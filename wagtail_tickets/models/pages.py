@@ -34,7 +34,7 @@ class HelpdeskPage(RoutablePageMixin, Page):
         FieldPanel("tickets_per_page"),
     ]
 
-    subpage_types = ["wagtail_tickets.DepartmentPage"]
+    subpage_types = ["wagtail_tickets.DepartmentPage", "wagtail_tickets.KnowledgeBaseIndexPage"]
     template = "wagtail_tickets/helpdesk_page.html"
 
     class Meta:

@@ -158,6 +158,9 @@ class TicketQuerySet(models.QuerySet):
 class Ticket(index.Indexed, models.Model):
     code = models.CharField(_("code"), max_length=24, unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
+    # The subject's normalised terms (topics.topic_key), kept by the workflow so that the
+    # frequent-requests report groups tickets in SQL.
+    subject_key = models.CharField(_("topic key"), max_length=120, blank=True, editable=False)
     department = models.ForeignKey(
         "wagtail_tickets.DepartmentPage",
         verbose_name=_("department"),
@@ -269,6 +272,7 @@ class Ticket(index.Indexed, models.Model):
             ),
             models.Index(fields=["customer", "-created_at"], name="wt_ticket_customer"),
             models.Index(fields=["submitter_ip", "created_at"], name="wt_ticket_ip_created"),
+            models.Index(fields=["resolved_at", "subject_key"], name="wt_ticket_resolved_topic"),
         ]
 
     def __str__(self):

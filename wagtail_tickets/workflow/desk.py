@@ -10,6 +10,7 @@ from wagtail.log_actions import log
 
 from .. import signals
 from ..models import Message, Status, Ticket, TicketView
+from ..topics import topic_key
 from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
 
 VIEW_THROTTLE = timedelta(minutes=5)
@@ -52,6 +53,8 @@ def update_fields(ticket, *, user=None, **changes):
         return {}
     if "priority" in changed:
         locked.due_at = _due_at(locked, locked.priority, now)
+    if "subject" in changed:
+        locked.subject_key = topic_key(locked.subject)
     locked.updated_at = now
     locked.save()
     _copy_state(ticket, locked)

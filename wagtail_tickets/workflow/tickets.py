@@ -14,6 +14,7 @@ from wagtail.log_actions import log
 from .. import signals
 from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
 from ..models.tickets import hash_token
+from ..topics import topic_key
 
 CODE_DIGITS = 6
 
@@ -126,6 +127,7 @@ def open_ticket(
     ticket = Ticket(
         code=next_code(department.code_prefix),
         subject=subject.strip(),
+        subject_key=topic_key(subject),
         department=department,
         status=status,
         priority=priority,

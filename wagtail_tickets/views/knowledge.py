@@ -1,0 +1,1 @@
+"""Knowledge-base pages for readers: category listing, search, article, helpful votes."""

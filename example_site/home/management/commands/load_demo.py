@@ -9,7 +9,7 @@ from wagtail.models import Page
 
 from wagtail_tickets.models import Ticket
 
-from ...demo import pages, people
+from ...demo import knowledge, pages, people
 from ...demo.reset import delete_demo
 from ...demo.tickets import TicketMaker
 from ...models import HomePage
@@ -49,6 +49,7 @@ class Command(BaseCommand):
         helpdesk, departments = pages.ensure_helpdesk(home)
         admin, password = people.ensure_admin(reset=reset)
         staff = people.ensure_staff(departments)
+        kb = knowledge.ensure_knowledge_base(helpdesk, departments)
         customers = people.ensure_customers()
         created = 0
         if not Ticket.objects.filter(department__in=departments.values()).exists():
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             created = len(maker.make_all())
         return {
             "helpdesk": helpdesk,
+            "kb": kb,
             "departments": departments,
             "admin": admin,
             "password": password,
@@ -67,7 +69,7 @@ class Command(BaseCommand):
             "created": created,
         }
 
-    def _report(self, helpdesk, departments, admin, password, customer, created):
+    def _report(self, helpdesk, kb, departments, admin, password, customer, created):
         write = self.stdout.write
         tickets = Ticket.objects.filter(department__in=departments.values())
         if created:
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         rows = [
             (_("Site"), SITE_URL + "/"),
             (_("Support centre"), helpdesk.get_full_url()),
+            (_("Knowledge base"), kb.get_full_url()),
             (_("Admin"), SITE_URL + "/admin/"),
         ]
         if password:

@@ -2,9 +2,13 @@
 
 import logging
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import signals
+from .models import Status
+from .models.tickets import forget_status_ids
 from .tasks import index_ticket, send_notification
 
 logger = logging.getLogger(__name__)
@@ -65,3 +69,12 @@ def on_tickets_merged(sender, target, sources, **kwargs):
 def on_ticket_updated(sender, ticket, **kwargs):
     # A new subject (or department) must be findable in the inbox search.
     _reindex(ticket)
+
+
+@receiver(post_save, sender=Status)
+@receiver(post_delete, sender=Status)
+def on_status_changed_in_config(sender, **kwargs):
+    # Now for this connection, and again after commit for the others, which may have
+    # cached the old ids while the change was in flight.
+    forget_status_ids()
+    transaction.on_commit(forget_status_ids)

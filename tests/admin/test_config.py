@@ -24,6 +24,7 @@ from wagtail_tickets.models import (
     Status,
     Ticket,
 )
+from wagtail_tickets.models.tickets import status_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +186,8 @@ def test_open_ticket_count_is_mine_plus_unassigned_in_my_departments(
     # access check) and desk profile (menu visibility).
     assert agent.has_perm("wagtailadmin.access_admin")
     agent.helpdesk_profile  # noqa: B018
+    # ...and the ids of the active statuses, cached once for every request.
+    status_ids(Status.ACTIVE_KINDS)
     with django_assert_num_queries(1):
         assert open_ticket_count(agent) == 2
         assert open_ticket_count(agent) == 2  # cached on the user for the request

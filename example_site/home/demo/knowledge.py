@@ -168,5 +168,7 @@ def _let_agents_draft(kb):
     if group is None:
         return
     for codename in ("add_page", "change_page"):
-        permission = Permission.objects.get(content_type__app_label="wagtailcore", codename=codename)
+        permission = Permission.objects.get(
+            content_type__app_label="wagtailcore", codename=codename
+        )
         GroupPagePermission.objects.get_or_create(group=group, page=kb, permission=permission)

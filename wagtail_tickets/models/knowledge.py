@@ -84,9 +84,7 @@ class ArticlePage(RoutablePageMixin, Page):
         help_text=_("One or two sentences shown in lists, search results and suggestions."),
     )
     body = StreamField(ArticleBodyBlock(), verbose_name=_("body"), blank=True)
-    tags = ClusterTaggableManager(
-        verbose_name=_("tags"), through=ArticlePageTag, blank=True
-    )
+    tags = ClusterTaggableManager(verbose_name=_("tags"), through=ArticlePageTag, blank=True)
     department = models.ForeignKey(
         "wagtail_tickets.DepartmentPage",
         verbose_name=_("related department"),

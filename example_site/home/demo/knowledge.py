@@ -24,15 +24,23 @@ CATEGORIES = [
         [
             (
                 "Logging in to your account",
-                "How to log in, and what to do when the login form does not accept your "
-                "password.",
+                "How to log in, and what to do when the login form does not accept your password.",
                 "TECH",
                 ["login", "account"],
                 [
-                    ("text", "<p>Open the login page and use the e-mail address you "
-                     "registered with. Passwords are case-sensitive.</p>"),
-                    ("callout", {"kind": "tip", "text": "<p>Use <b>Forgot password</b> "
-                                 "on the login form to get a reset link by e-mail.</p>"}),
+                    (
+                        "text",
+                        "<p>Open the login page and use the e-mail address you "
+                        "registered with. Passwords are case-sensitive.</p>",
+                    ),
+                    (
+                        "callout",
+                        {
+                            "kind": "tip",
+                            "text": "<p>Use <b>Forgot password</b> "
+                            "on the login form to get a reset link by e-mail.</p>",
+                        },
+                    ),
                 ],
             ),
             (
@@ -42,12 +50,22 @@ CATEGORIES = [
                 ["domain", "dns"],
                 [
                     ("heading", "DNS records"),
-                    ("text", "<p>Create a CNAME record for <code>www</code> pointing at "
-                     "your site's address, then add the domain in the site settings.</p>"),
-                    ("code", {"language": "text",
-                              "code": "www  CNAME  yoursite.sites.example.com."}),
-                    ("callout", {"kind": "note", "text": "<p>DNS changes can take up to "
-                                 "24 hours to reach everyone.</p>"}),
+                    (
+                        "text",
+                        "<p>Create a CNAME record for <code>www</code> pointing at "
+                        "your site's address, then add the domain in the site settings.</p>",
+                    ),
+                    (
+                        "code",
+                        {"language": "text", "code": "www  CNAME  yoursite.sites.example.com."},
+                    ),
+                    (
+                        "callout",
+                        {
+                            "kind": "note",
+                            "text": "<p>DNS changes can take up to 24 hours to reach everyone.</p>",
+                        },
+                    ),
                 ],
             ),
         ],
@@ -63,8 +81,11 @@ CATEGORIES = [
                 "TECH",
                 ["images", "upload", "editor"],
                 [
-                    ("text", "<p>Each plan has a largest file size: 10 MB on Start, "
-                     "50 MB on Business. Larger uploads stop before they finish.</p>"),
+                    (
+                        "text",
+                        "<p>Each plan has a largest file size: 10 MB on Start, "
+                        "50 MB on Business. Larger uploads stop before they finish.</p>",
+                    ),
                     ("heading", "What to do"),
                     ("text", "<p>Resize the photo below the limit, or upgrade the plan.</p>"),
                 ],
@@ -75,13 +96,23 @@ CATEGORIES = [
                 "TECH",
                 ["api", "rate limit"],
                 [
-                    ("text", "<p>Requests over the limit get HTTP 429 with a "
-                     "<code>Retry-After</code> header.</p>"),
-                    ("code", {"language": "shell",
-                              "code": "curl -X POST https://api.example.com/v2/products/bulk/ "
-                                      "\\\n  -H 'Authorization: Bearer $TOKEN' -d @items.json"}),
-                    ("callout", {"kind": "warning", "text": "<p>Parallel workers share one "
-                                 "limit.</p>"}),
+                    (
+                        "text",
+                        "<p>Requests over the limit get HTTP 429 with a "
+                        "<code>Retry-After</code> header.</p>",
+                    ),
+                    (
+                        "code",
+                        {
+                            "language": "shell",
+                            "code": "curl -X POST https://api.example.com/v2/products/bulk/ "
+                            "\\\n  -H 'Authorization: Bearer $TOKEN' -d @items.json",
+                        },
+                    ),
+                    (
+                        "callout",
+                        {"kind": "warning", "text": "<p>Parallel workers share one limit.</p>"},
+                    ),
                 ],
             ),
             (
@@ -90,8 +121,11 @@ CATEGORIES = [
                 "TECH",
                 ["checkout", "shop"],
                 [
-                    ("text", "<p>Open the browser console (F12) and look for errors that "
-                     "mention the cart. Send us the log if you see one.</p>"),
+                    (
+                        "text",
+                        "<p>Open the browser console (F12) and look for errors that "
+                        "mention the cart. Send us the log if you see one.</p>",
+                    ),
                 ],
             ),
         ],
@@ -107,8 +141,11 @@ CATEGORIES = [
                 "BILL",
                 ["invoice", "pdf"],
                 [
-                    ("text", "<p>Go to <b>Account → Billing → Invoices</b> and click the "
-                     "invoice number.</p>"),
+                    (
+                        "text",
+                        "<p>Go to <b>Account → Billing → Invoices</b> and click the "
+                        "invoice number.</p>",
+                    ),
                 ],
             ),
             (
@@ -117,8 +154,11 @@ CATEGORIES = [
                 "BILL",
                 ["refund", "payment"],
                 [
-                    ("text", "<p>Ask for a refund through the Billing department's form; "
-                     "we answer within a working day.</p>"),
+                    (
+                        "text",
+                        "<p>Ask for a refund through the Billing department's form; "
+                        "we answer within a working day.</p>",
+                    ),
                 ],
             ),
         ],

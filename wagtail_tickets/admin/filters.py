@@ -169,9 +169,9 @@ class InboxFilterSet(WagtailFilterSet):
 
     def filter_state(self, queryset, name, value):
         if value == OPEN:
-            return queryset.filter(status__kind__in=Status.ACTIVE_KINDS)
+            return queryset.active()
         if value == CLOSED:
-            return queryset.filter(status__kind__in=Status.ARCHIVED_KINDS)
+            return queryset.archived()
         return queryset
 
     def filter_assignee(self, queryset, name, value):
@@ -196,7 +196,7 @@ class InboxFilterSet(WagtailFilterSet):
     def filter_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(due_at__lt=timezone.now(), status__kind__in=Status.ACTIVE_KINDS)
+        return queryset.active().filter(due_at__lt=timezone.now())
 
     def filter_starred(self, queryset, name, value):
         if not value:

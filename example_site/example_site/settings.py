@@ -85,7 +85,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": SITE_DIR / "db.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DATABASE") or SITE_DIR / "db.sqlite3",
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -99,7 +99,7 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATIC_ROOT = SITE_DIR / "static-collected"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = SITE_DIR / "media"
+MEDIA_ROOT = os.environ.get("EXAMPLE_MEDIA_ROOT") or SITE_DIR / "media"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

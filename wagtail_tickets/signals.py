@@ -14,3 +14,5 @@ ticket_assigned = Signal()
 ticket_updated = Signal()
 # kwargs: target, sources, user
 tickets_merged = Signal()
+# kwargs: ticket, page (the draft ArticlePage), user
+article_drafted = Signal()

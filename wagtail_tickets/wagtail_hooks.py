@@ -22,6 +22,14 @@ LOG_ACTIONS = {
         _("Merged into another ticket"),
         _("Merged into another ticket"),
     ),
+    "wagtail_tickets.ticket.article": (
+        _("Article drafted"),
+        _("A draft knowledge-base article was created from this ticket"),
+    ),
+    "wagtail_tickets.article.from_ticket": (
+        _("Drafted from a ticket"),
+        _("Drafted from a resolved helpdesk ticket"),
+    ),
     "wagtail_tickets.ticket.link_issued": (
         _("Private link issued"),
         _("A new private link was issued; earlier links stopped working"),

@@ -47,6 +47,7 @@ from .. import workflow
 from ..attachments import AttachmentRules
 from ..downloads import attachment_response
 from ..models import (
+    ArticlePage,
     Attachment,
     DepartmentPage,
     HelpdeskSettings,
@@ -336,6 +337,8 @@ def describe_entry(entry):
         return ", ".join(s.get("code", "") for s in data.get("sources", []))
     if action == "wagtail_tickets.ticket.merged_away":
         return _name(data.get("into"))
+    if action == "wagtail_tickets.ticket.article":
+        return data.get("title") or ""
     return ""
 
 
@@ -410,6 +413,8 @@ class TicketDetailView(TicketMixin, WagtailAdminTemplateMixin, TemplateView):
             .annotate(
                 is_this=Case(When(pk=pk, then=Value(1)), default=Value(0)),
                 starred=Exists(Star.objects.filter(ticket=OuterRef("pk"), user=user)),
+                # The articles panel queries only for tickets that have articles.
+                has_articles=Exists(ArticlePage.objects.filter(source_ticket=OuterRef("pk"))),
             )
             .order_by("-is_this", "-created_at", "-pk")[: OTHER_TICKETS_SHOWN + 1]
         )
@@ -614,6 +619,11 @@ class TicketDetailView(TicketMixin, WagtailAdminTemplateMixin, TemplateView):
                 priority=30,
             )
         )
+        from .knowledge import create_article_button
+
+        article_button = create_article_button(self.request.user, self.ticket)
+        if article_button is not None:
+            buttons.append(article_button)
         return buttons
 
     def get_header_more_buttons(self):
@@ -1022,12 +1032,17 @@ class TicketViewSet(ViewSet):
     add_to_admin_menu = False
 
     def get_urlpatterns(self):
+        # Imported here: the knowledge views build on this module's TicketMixin.
+        from .knowledge import CreateArticleView, KnowledgeSearchView
+
         history = dict(
             history_url_name=f"{NAMESPACE}:history",
             history_results_url_name=f"{NAMESPACE}:history_results",
         )
         return [
             path("new/", CreateTicketView.as_view(), name="create"),
+            path("kb-search/", KnowledgeSearchView.as_view(), name="kb_search"),
+            path("<int:pk>/article/", CreateArticleView.as_view(), name="create_article"),
             path("<int:pk>/", TicketDetailView.as_view(), name="detail"),
             path("<int:pk>/reply/", ReplyView.as_view(), name="reply"),
             path("<int:pk>/fields/", UpdateFieldsView.as_view(), name="update"),

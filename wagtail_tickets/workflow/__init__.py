@@ -8,6 +8,7 @@ ticket fields or creates messages by hand.
 
 from .assignment import assign, auto_assign
 from .desk import delete_message, edit_message, merge, record_view, update_fields
+from .knowledge import convert_to_article
 from .tickets import (
     WorkflowError,
     change_status,
@@ -26,6 +27,7 @@ __all__ = [
     "auto_assign",
     "change_status",
     "close",
+    "convert_to_article",
     "delete_message",
     "edit_message",
     "issue_access_token",

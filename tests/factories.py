@@ -232,3 +232,63 @@ def make_manager(username, *, codenames=(), departments=None, group_name=None, *
     if departments is not None:
         StaffMember.objects.create(user=user).departments.set(departments)
     return user
+
+
+# --- knowledge base ----------------------------------------------------------------------
+
+
+def make_kb(parent, title="Knowledge base", *, slug=None, intro="", live=True, **extra):
+    """A published knowledge base (or category, when ``parent`` is a knowledge base)."""
+    from django.utils.text import slugify
+
+    from wagtail_tickets.models import KnowledgeBaseIndexPage
+
+    page = KnowledgeBaseIndexPage(
+        title=title, slug=slug or slugify(title), intro=intro, live=live, **extra
+    )
+    parent.add_child(instance=page)
+    revision = page.save_revision()
+    if live:
+        revision.publish()
+    return KnowledgeBaseIndexPage.objects.get(pk=page.pk)
+
+
+def make_article(
+    index,
+    title,
+    summary="",
+    body_text="",
+    department=None,
+    live=True,
+    tags=(),
+    *,
+    slug=None,
+    body=None,
+    **extra,
+):
+    """An article under ``index``; ``body_text`` becomes one paragraph of text (escaped),
+    ``body`` (a list of (block type, value) pairs) replaces it."""
+    from django.utils.html import escape
+    from django.utils.text import slugify
+    from wagtail.rich_text import RichText
+
+    from wagtail_tickets.models import ArticlePage
+
+    if body is None:
+        body = [("text", RichText(f"<p>{escape(body_text)}</p>"))] if body_text else []
+    page = ArticlePage(
+        title=title,
+        slug=slug or slugify(title),
+        summary=summary,
+        body=body,
+        department=department,
+        live=live,
+        **extra,
+    )
+    if tags:
+        page.tags.add(*tags)
+    index.add_child(instance=page)
+    revision = page.save_revision()
+    if live:
+        revision.publish()
+    return ArticlePage.objects.get(pk=page.pk)

@@ -9,7 +9,8 @@ What they are made of (the test transaction turns each atomic block and session 
 into SAVEPOINT/RELEASE, which are counted here but are not queries in production):
 - Wagtail serving a page: site, the pages along the path and their specific rows, the
   alias check and view restrictions: 5 for the support centre, 7 for a department.
-- support centre: + departments (view restrictions of the tree, then the pages): 7.
+- support centre: + departments (view restrictions of the tree, then the pages), its
+  knowledge bases (view restrictions checked in the same query): 8.
 - logged in: + session and user; the customer's five latest open tickets: +1.
 - department form GET: + HelpdeskSettings, the form fields: 9.
 - ticket page (5 + session, user): + ticket (status, priority, department, customer
@@ -36,8 +37,8 @@ from wagtail_tickets.models import Attachment, Message, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
-SUPPORT_CENTRE_ANONYMOUS = 7
-SUPPORT_CENTRE_CUSTOMER = 10
+SUPPORT_CENTRE_ANONYMOUS = 8
+SUPPORT_CENTRE_CUSTOMER = 11
 DEPARTMENT_FORM_GET = 9
 DEPARTMENT_FORM_POST = 26
 DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 38

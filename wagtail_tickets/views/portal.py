@@ -20,6 +20,7 @@ from ..forms import LookupForm, ReplyForm
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
 from ..models.tickets import hash_token
 from ..tasks import send_access_links
+from .knowledge import kb_indexes_under
 from .utils import client_ip
 
 
@@ -48,6 +49,7 @@ def index(request, page):
         page,
         page.get_template(request),
         departments=page.get_departments(),
+        knowledge_bases=list(kb_indexes_under(page)),
         my_tickets=my_tickets,
         lookup_form=LookupForm(),
     )

@@ -26,7 +26,7 @@ from ..models import Attachment, Status
 from ..models.knowledge import ArticlePage, KnowledgeBaseIndexPage
 from ..workflow.knowledge import check_convertible
 from .menu import is_desk_user
-from .ticket import TicketMixin, inbox_url, url
+from .ticket import TicketSubpageMixin, url
 
 KB_SEARCH_RESULTS = 10
 KB_SEARCH_MAX_QUERY = 200
@@ -142,7 +142,7 @@ class CreateArticleForm(forms.Form):
         return [self.files_by_pk[pk] for pk in self.cleaned_data.get("attachments") or []]
 
 
-class CreateArticleView(TicketMixin, WagtailAdminTemplateMixin, TemplateView):
+class CreateArticleView(TicketSubpageMixin, WagtailAdminTemplateMixin, TemplateView):
     """Ask for the knowledge base and the files, then draft the article."""
 
     template_name = "wagtail_tickets/admin/ticket_article_create.html"
@@ -156,18 +156,6 @@ class CreateArticleView(TicketMixin, WagtailAdminTemplateMixin, TemplateView):
         if not self.indexes:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
-
-    def get_page_subtitle(self):
-        return self.ticket.code
-
-    def get_breadcrumbs_items(self):
-        items = list(self.breadcrumbs_items)
-        inbox = inbox_url()
-        if inbox:
-            items.append({"url": inbox, "label": gettext("Inbox")})
-        items.append({"url": self.ticket_url(), "label": self.ticket.code})
-        items.append({"url": "", "label": self.get_page_title()})
-        return items
 
     def public_attachments(self):
         """The files of public messages the user may copy into Wagtail's libraries.

@@ -384,6 +384,22 @@ class TicketMixin:
         return target
 
 
+class TicketSubpageMixin(TicketMixin):
+    """A screen below a ticket's (edit a message, create an article): Inbox › code › title."""
+
+    def get_breadcrumbs_items(self):
+        items = list(self.breadcrumbs_items)
+        inbox = inbox_url()
+        if inbox:
+            items.append({"url": inbox, "label": gettext("Inbox")})
+        items.append({"url": self.ticket_url(), "label": self.ticket.code})
+        items.append({"url": "", "label": self.get_page_title()})
+        return items
+
+    def get_page_subtitle(self):
+        return self.ticket.code
+
+
 class TicketPostMixin(TicketMixin):
     """An action on a ticket: POST only, back to the ticket screen afterwards."""
 
@@ -784,7 +800,7 @@ class StarView(TicketPostMixin, View):
         return self.done()
 
 
-class MessageMixin(TicketMixin):
+class MessageMixin(TicketSubpageMixin):
     permission_codename = None
 
     def setup(self, request, *args, **kwargs):
@@ -798,18 +814,6 @@ class MessageMixin(TicketMixin):
         if not can(request.user, self.permission_codename):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
-
-    def get_breadcrumbs_items(self):
-        items = list(self.breadcrumbs_items)
-        inbox = inbox_url()
-        if inbox:
-            items.append({"url": inbox, "label": gettext("Inbox")})
-        items.append({"url": self.ticket_url(), "label": self.ticket.code})
-        items.append({"url": "", "label": self.get_page_title()})
-        return items
-
-    def get_page_subtitle(self):
-        return self.ticket.code
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -68,10 +68,11 @@ def labelled_indexes(user):
     """(knowledge base, "Home › Support › Knowledge base") pairs; two queries."""
     indexes = list(addable_indexes(user))
     steplen = Page.steplen
+    # The home page only tells knowledge bases apart when they live under several.
+    homes = {index.path[: 2 * steplen] for index in indexes}
+    first = 2 * steplen if len(homes) > 1 else 3 * steplen
     ancestor_paths = {
-        index.path[:end]
-        for index in indexes
-        for end in range(2 * steplen, len(index.path), steplen)
+        index.path[:end] for index in indexes for end in range(first, len(index.path), steplen)
     }
     titles = dict(
         Page.objects.filter(path__in=ancestor_paths).values_list("path", "title")
@@ -82,7 +83,7 @@ def labelled_indexes(user):
     for index in indexes:
         trail = [
             titles[index.path[:end]]
-            for end in range(2 * steplen, len(index.path), steplen)
+            for end in range(first, len(index.path), steplen)
             if index.path[:end] in titles
         ]
         labelled.append((index, TRAIL_SEPARATOR.join([*trail, index.title])))

@@ -663,7 +663,7 @@ def test_logged_in_user_votes_once_from_any_browser(article, customer):
     assert vote.user == customer
     assert vote.helpful is False
     assert vote.voter == hashlib.sha256(f"user:{customer.pk}".encode()).hexdigest()
-    assert "You found this article not helpful." in _feedback(phone.get(article.url)).get_text()
+    assert "You said this article did not help." in _feedback(phone.get(article.url)).get_text()
 
 
 def test_vote_before_logging_in_still_counts_once(client, article, customer):

@@ -440,8 +440,8 @@ HEADINGS = [
     "Tickets",
     "Last resolved",
     "Covered by article",
-    "Article edit address",
-    "Best ticket",
+    "Article edit link",
+    "Most detailed ticket",
 ]
 
 

@@ -292,8 +292,8 @@ class FrequentRequestsView(ReportView):
         "count": _("Tickets"),
         "last_resolved": _("Last resolved"),
         "covering_title": _("Covered by article"),
-        "covering_url": _("Article edit address"),
-        "best_ticket_code": _("Best ticket"),
+        "covering_url": _("Article edit link"),
+        "best_ticket_code": _("Most detailed ticket"),
     }
 
     #: name -> the group columns it sorts by; ties go to the most recent, then the key.
@@ -424,7 +424,7 @@ class FrequentRequestsView(ReportView):
             TemplateColumn(
                 "best_ticket_code",
                 "ticket_cell.html",
-                label=_("Best ticket"),
+                label=_("Most detailed ticket"),
                 classname="w-whitespace-nowrap",
             ),
             TemplateColumn(

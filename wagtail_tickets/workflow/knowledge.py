@@ -255,7 +255,8 @@ def _body(problem, solutions, documents, images):
             f'<li><a linktype="document" id="{document.pk}">{escape(document.title)}</a></li>'
             for document in documents
         )
-        body.append(("text", RichText(f"<p>{escape(_('Files:'))}</p><ul>{items}</ul>")))
+        heading = escape(_("Files:"))
+        body.append(("text", RichText(f"<p>{heading}</p><ul>{items}</ul>")))
     for image in images:
         body.append(("image", image_block.normalize({"image": image, "caption": ""})))
     return body

@@ -21,7 +21,9 @@ each (customer, staff, customer, staff), the newest at most 1,000 of them active
 rest resolved or closed (ACTIVE_TICKETS), 200 customer accounts, 10 agents with desk
 profiles in two departments each (agent01, who sees two of the five departments, is the
 measuring user of the desk scenarios), statuses and priorities varied, 60 % assigned,
-some overdue; then the search index is built in batches (its time is printed).
+some overdue; then the search index is built in batches (its time is printed). The kb_*
+scenarios first add a knowledge base of --articles published articles (default 5,000),
+bulk-inserted and indexed for search.
 """
 
 import argparse
@@ -50,6 +52,12 @@ PREFIX = "BEN"
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=20000, help="tickets to create (20000)")
+    parser.add_argument(
+        "--articles",
+        type=int,
+        default=5000,
+        help="published knowledge-base articles for the kb_* scenarios (5000)",
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--requests", type=int, default=50, help="timed requests per scenario")
     parser.add_argument("--out", help="also append the JSON lines to this file")
@@ -78,6 +86,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.tickets < 1 or args.requests < 1:
         parser.error("--tickets and --requests must be at least 1")
+    if args.articles < 1:
+        parser.error("--articles must be at least 1")
     unknown = set(args.scenarios or ()) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -165,6 +175,8 @@ class Fixture:
     keyword: str = ""
     high_priority: object = None
     index_seconds: float = 0.0
+    article_count: int = 0
+    kb: object = None
 
     @property
     def helpdesk_url(self):
@@ -785,6 +797,222 @@ def scenario_floor_listing(fx):
     return request
 
 
+# --------------------------------------------------------------------------------------
+# Knowledge base
+# --------------------------------------------------------------------------------------
+
+ARTICLE_BATCH = 500
+ARTICLE_TITLES = [
+    "Resetting the password of your {p}",
+    "{P} does not work: what to check first",
+    "Setting up your {p}",
+    "Why is my {p} slow?",
+    "{P} shows an error after the update",
+    "Moving your {p} to a new plan",
+    "Cancelling or renewing a {p}",
+    "{P}: frequently asked questions",
+    "Connecting a {p} to your account",
+    "Troubleshooting {p} sign-in problems",
+    "Billing questions about your {p}",
+    "Backing up and restoring your {p}",
+]
+ARTICLE_AUDIENCES = [
+    "",
+    " on Windows",
+    " on macOS",
+    " on Linux",
+    " on Android",
+    " on iPhone",
+    " in the control panel",
+    " through the API",
+    " for teams",
+    " for resellers",
+    " after a migration",
+]
+#: What visitors type into the subject, half-finished; the requests take turns.
+SUGGEST_QUERIES = [
+    "router pass",
+    "firewall is sl",
+    "my invoice was charged tw",
+    "cannot renew the domai",
+    "vpn sign-in probl",
+    "backup restore fail",
+    "webmail",
+    "printer does not print",
+]
+KB_SEARCH_QUERY = "router password"
+
+
+def build_articles(helpdesk, departments, count):
+    """A knowledge base with ``count`` published articles, each tied to a department or
+    to none; returns the knowledge base.
+
+    Adding pages one by one through Wagtail (add_child, revision, publish) takes about
+    30 ms each. The articles' tree paths are consecutive children of one parent, so they
+    are computed with treebeard's own helper and the page rows bulk-inserted; Django
+    cannot bulk_create a multi-table child, so the ArticlePage rows are inserted with the
+    queryset's insert step, which is what save() uses for the child table.
+    """
+    import uuid
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+    from django.utils import timezone
+    from wagtail.models import Page
+
+    from wagtail_tickets.models import ArticlePage, KnowledgeBaseIndexPage
+    from wagtail_tickets.topics import topic_key
+
+    kb = KnowledgeBaseIndexPage(title="Knowledge base", slug="kb")
+    helpdesk.add_child(instance=kb)
+    kb.save_revision().publish()
+    kb = KnowledgeBaseIndexPage.objects.get(pk=kb.pk)
+    content_type = ContentType.objects.get_for_model(ArticlePage)
+    rng = random.Random(7)
+    now = timezone.now()
+    titles = [
+        (template, product, audience)
+        for audience in ARTICLE_AUDIENCES
+        for template in ARTICLE_TITLES
+        for product in PRODUCTS
+    ]
+    rng.shuffle(titles)
+    owners = [*departments, None]
+    with transaction.atomic():
+        for start in range(0, count, ARTICLE_BATCH):
+            pages, details = [], []
+            for n in range(start, min(start + ARTICLE_BATCH, count)):
+                template, product, audience = titles[n % len(titles)]
+                title = template.format(p=product, P=product.capitalize()) + audience
+                if n >= len(titles):
+                    title += f" ({n // len(titles) + 1})"
+                slug = f"article-{n + 1}"
+                published = now - timedelta(days=rng.randint(1, 900))
+                pages.append(
+                    Page(
+                        title=title,
+                        draft_title=title,
+                        slug=slug,
+                        path=Page._get_path(kb.path, kb.depth + 1, n + 1),
+                        depth=kb.depth + 1,
+                        numchild=0,
+                        url_path=f"{kb.url_path}{slug}/",
+                        live=True,
+                        has_unpublished_changes=False,
+                        first_published_at=published,
+                        last_published_at=published,
+                        content_type=content_type,
+                        locale_id=kb.locale_id,
+                        translation_key=uuid.uuid4(),
+                    )
+                )
+                other = rng.choice(PRODUCTS)
+                body = [
+                    {
+                        "type": "text",
+                        "id": str(uuid.uuid4()),
+                        "value": (
+                            f"<p>If your {product} {rng.choice(PROBLEMS)}, first check the "
+                            f"settings of your {other}. Then sign in again and retry. Most "
+                            f"problems with the {product} go away after a restart.</p>"
+                        ),
+                    }
+                ]
+                details.append((title, product, owners[n % len(owners)], json.dumps(body)))
+            Page.objects.bulk_create(pages)
+            if any(page.pk is None for page in pages):
+                ids = dict(
+                    Page.objects.filter(path__in=[p.path for p in pages]).values_list("path", "pk")
+                )
+                for page in pages:
+                    page.pk = ids[page.path]
+            rows = [
+                ArticlePage(
+                    page_ptr_id=page.pk,
+                    summary=f"What to do when something is wrong with your {product}.",
+                    body=body,
+                    department=department,
+                    topic_key=topic_key(title),
+                )
+                for page, (title, product, department, body) in zip(pages, details, strict=True)
+            ]
+            ArticlePage._base_manager._insert(rows, fields=ArticlePage._meta.local_concrete_fields)
+        Page.objects.filter(pk=kb.pk).update(numchild=count)
+    return kb
+
+
+def index_articles():
+    """Index every article for search in batches; returns the seconds it took."""
+    from wagtail.search.backends import get_search_backends
+
+    from wagtail_tickets.models import ArticlePage
+
+    started = time.perf_counter()
+    backends = list(get_search_backends(with_auto_update=True))
+    last = 0
+    while True:
+        batch = list(
+            ArticlePage.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .prefetch_related("tags")[:INDEX_BATCH]
+        )
+        if not batch:
+            break
+        for backend in backends:
+            backend.add_bulk(ArticlePage, batch)
+        last = batch[-1].pk
+    return time.perf_counter() - started
+
+
+def knowledge_base(fx):
+    """The fixture's knowledge base, built on first use so other runs do not pay for it."""
+    if fx.kb is None:
+        started = time.perf_counter()
+        fx.kb = build_articles(fx.helpdesk, fx.departments, fx.article_count)
+        built = time.perf_counter() - started
+        indexed = index_articles()
+        analyze()
+        print(
+            f"# {fx.article_count} articles built in {built:.1f} s, indexed in {indexed:.1f} s",
+            file=sys.stderr,
+        )
+    return fx.kb
+
+
+def scenario_kb_suggest(fx):
+    """A visitor types a subject: the department form's article suggestions (JSON)."""
+    knowledge_base(fx)
+    c = client()
+    url = fx.department_url + fx.department.reverse_subpage("suggest_route")
+    counter = iter(range(10**9))
+
+    def request():
+        n = next(counter)
+        # Each typist from their own address, so the per-address limit stays in the
+        # measured path without refusing the benchmark.
+        return c.get(
+            url,
+            {"q": SUGGEST_QUERIES[n % len(SUGGEST_QUERIES)]},
+            REMOTE_ADDR=f"198.51.100.{n % 250 + 1}",
+        )
+
+    request.note = f"{fx.article_count} published articles"
+    return request
+
+
+def scenario_kb_search(fx):
+    """A visitor searches the knowledge base: the search page's first page of results."""
+    kb = knowledge_base(fx)
+    c = client()
+    url = kb.get_url() + kb.reverse_subpage("search_route")
+
+    def request():
+        return c.get(url, {"q": KB_SEARCH_QUERY})
+
+    request.note = f"{fx.article_count} published articles, q={KB_SEARCH_QUERY!r}"
+    return request
+
+
 # name -> (builder, expected status code)
 SCENARIOS = {
     "submit": (scenario_submit, 302),
@@ -798,6 +1026,8 @@ SCENARIOS = {
     "ticket": (scenario_ticket, 200),
     "reply": (scenario_reply, 302),
     "dashboard": (scenario_dashboard, 200),
+    "kb_suggest": (scenario_kb_suggest, 200),
+    "kb_search": (scenario_kb_search, 200),
 }
 
 
@@ -884,6 +1114,7 @@ def main(argv=None):
         configure_django(db)
         started = time.perf_counter()
         fx = build_fixture(args.tickets)
+        fx.article_count = args.articles
         print(
             f"# {args.db}: {args.tickets} tickets ready in {time.perf_counter() - started:.1f} s"
             f" (search index {fx.index_seconds:.1f} s of it)",

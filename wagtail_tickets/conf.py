@@ -18,6 +18,9 @@ DEFAULTS = {
     "LOOKUP_RATE_SECONDS": 30,
     # Days the signed ticket links in notification e-mails stay valid.
     "MAIL_LINK_DAYS": 60,
+    # Requests a minute one address may make to a department's article suggestions
+    # (typing a subject makes a few); 0 turns the limit off.
+    "SUGGEST_REQUESTS_PER_MINUTE": 60,
 }
 
 

@@ -247,3 +247,9 @@ class DepartmentPage(RoutablePageMixin, Page):
         from ..views import department
 
         return department.thanks(request, self)
+
+    @path("suggest/")
+    def suggest_route(self, request):
+        from ..views import suggestions
+
+        return suggestions.suggest(request, self)

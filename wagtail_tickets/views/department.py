@@ -8,9 +8,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+from wagtail.models import Site
 
-from .. import captcha, workflow
+from .. import captcha, deflection, kb_search, workflow
 from ..forms import TicketForm
 from ..models import HelpdeskSettings, Ticket
 from .utils import private_link, submitter_info
@@ -20,6 +22,10 @@ from .utils import private_link, submitter_info
 THANKS_COOKIE = "wt_filed"
 THANKS_SALT = "wagtail_tickets.filed"
 THANKS_MAX_AGE = 600
+# Hidden fields of the form, outside TicketForm: what the suggestions did for this visitor.
+SHOWN_FIELD = "kb_suggestions_shown"
+ARTICLE_FIELD = "article"
+SUGGEST_DELAY_MS = 300
 
 
 def _rate_limited(ip, site_settings):
@@ -30,6 +36,43 @@ def _rate_limited(ip, site_settings):
         submitter_ip=ip, submitted_logged_in=False, created_at__gte=since
     ).count()
     return recent >= site_settings.anonymous_tickets_per_hour
+
+
+def _about_article(request, site):
+    """The live, public article the visitor came from ("No, I still need help"), if any;
+    anything else in the parameter is ignored."""
+    value = request.POST.get(ARTICLE_FIELD) if request.method == "POST" else None
+    if value is None:
+        value = request.GET.get(ARTICLE_FIELD)
+    try:
+        article_id = int(value)
+    except (TypeError, ValueError):
+        return None
+    if article_id < 1:
+        return None
+    return kb_search.live_articles(site=site).filter(pk=article_id).defer("body").first()
+
+
+def _suggest_config(request, page):
+    """What kb-suggest.js needs, with its sentences already in the visitor's language."""
+    return {
+        "url": page.get_url(request) + page.reverse_subpage("suggest_route"),
+        "minLength": kb_search.SUGGEST_MIN_LENGTH,
+        "delay": SUGGEST_DELAY_MS,
+        "shownField": SHOWN_FIELD,
+        # One sentence per possible count, since plural rules differ between languages.
+        "found": {
+            str(count): ngettext(
+                "%(count)s article may answer your question.",
+                "%(count)s articles may answer your question.",
+                count,
+            )
+            % {"count": count}
+            for count in range(1, 6)
+        },
+        "more": _("Search the knowledge base for “%(query)s”"),
+        "newTab": _("(opens in a new tab)"),
+    }
 
 
 @never_cache
@@ -44,10 +87,15 @@ def form(request, page):
         "user": request.user,
         "captcha_mode": mode,
     }
+    site = Site.find_for_request(request)
+    about_article = _about_article(request, site)
     if request.method == "POST":
         ticket_form = TicketForm(request.POST, request.FILES, **kwargs)
         if ticket_form.is_valid():
             submitter = submitter_info(request, page)
+            if about_article is not None:
+                # The article the visitor read before writing is where they came from.
+                submitter["referrer"] = about_article.get_full_url(request)
             anonymous = not request.user.is_authenticated
             if anonymous and _rate_limited(submitter["ip"], site_settings):
                 ticket_form.add_error(
@@ -70,6 +118,8 @@ def form(request, page):
                     attachments=data.get("attachments") or [],
                     submitter=submitter,
                 )
+                if request.POST.get(SHOWN_FIELD) == "1":
+                    deflection.record_filed(page)
                 thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
                 response = redirect(thanks_url)
                 response.set_signed_cookie(
@@ -92,8 +142,16 @@ def form(request, page):
     else:
         ticket_form = TicketForm(**kwargs)
         status = 200
+    kb_index = kb_search.knowledge_base_for(page, site) if site is not None else None
     context = page.get_context(request)
-    context.update(form=ticket_form, helpdesk=page.get_helpdesk())
+    context.update(
+        form=ticket_form,
+        helpdesk=page.get_helpdesk(),
+        about_article=about_article,
+        kb_search_url=kb_search.search_url(kb_index, request) if kb_index else None,
+        suggest_config=_suggest_config(request, page),
+        suggestions_shown=request.method == "POST" and request.POST.get(SHOWN_FIELD) == "1",
+    )
     return TemplateResponse(request, page.get_template(request), context, status=status)
 
 

@@ -12,7 +12,8 @@ into SAVEPOINT/RELEASE, which are counted here but are not queries in production
 - support centre: + departments (view restrictions of the tree, then the pages), its
   knowledge bases (view restrictions checked in the same query): 8.
 - logged in: + session and user; the customer's five latest open tickets: +1.
-- department form GET: + HelpdeskSettings, the form fields: 9.
+- department form GET: + HelpdeskSettings, the form fields, and the knowledge base its
+  "search the knowledge base" link points to (view restrictions, then the index): 11.
 - ticket page (5 + session, user): + ticket (status, priority, department, customer
   joined), settings, messages (authors joined), attachments (one prefetch): 11.
 - ticket list (5 + session, user): + departments for the filter (2), COUNT, statuses for
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.django_db
 
 SUPPORT_CENTRE_ANONYMOUS = 8
 SUPPORT_CENTRE_CUSTOMER = 11
-DEPARTMENT_FORM_GET = 9
+DEPARTMENT_FORM_GET = 11
 DEPARTMENT_FORM_POST = 26
 DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 38
 TICKET_PAGE = 11

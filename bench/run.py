@@ -366,6 +366,7 @@ def bulk_tickets(departments, count, customers, agents_by_department):
     from django.utils import timezone
 
     from wagtail_tickets.models import DepartmentCounter, Message, Priority, Status, Ticket
+    from wagtail_tickets.topics import topic_key
 
     rng = random.Random(42)
     statuses = list(Status.objects.all())
@@ -406,6 +407,7 @@ def bulk_tickets(departments, count, customers, agents_by_department):
             ticket = Ticket(
                 code=f"{department.code_prefix}-{number:06d}",
                 subject=subject,
+                subject_key=topic_key(subject),
                 department=department,
                 status=status,
                 priority=priority,
@@ -753,6 +755,15 @@ def scenario_dashboard(fx):
     return lambda: c.get("/admin/")
 
 
+def scenario_frequent_requests(fx):
+    """The agent opens the Frequent requests report for the last year, grouped by topic."""
+    c = client(fx.agent)
+    url = _reverse("helpdesk_reports:frequent_requests")
+    if url is None:
+        raise Skip("helpdesk_reports:frequent_requests is not installed")
+    return lambda: c.get(url + "?period=365")
+
+
 def _status_listing_url():
     """The index URL of the Statuses viewset, found on wagtail_tickets.admin.config."""
     from wagtail.admin.viewsets.model import ModelViewSet
@@ -1028,6 +1039,7 @@ SCENARIOS = {
     "dashboard": (scenario_dashboard, 200),
     "kb_suggest": (scenario_kb_suggest, 200),
     "kb_search": (scenario_kb_search, 200),
+    "frequent_requests": (scenario_frequent_requests, 200),
 }
 
 

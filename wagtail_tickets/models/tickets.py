@@ -138,7 +138,7 @@ def hash_token(raw_token):
 
 
 STATUS_IDS_CACHE_KEY = "wagtail_tickets:status-ids-by-kind"
-STATUS_IDS_CACHE_SECONDS = 3600
+STATUS_IDS_CACHE_SECONDS = 60
 
 
 def status_ids(kinds):
@@ -147,8 +147,9 @@ def status_ids(kinds):
     Filtering tickets by a literal list of status ids lets the database use the ticket
     indexes that start with the status: with a subquery or a join, SQLite's planner
     cannot tell that the active statuses hold a few of many tickets and scans them all.
-    The cache is shared by every process and cleared when a status is saved or deleted
-    (signal_handlers), so a manager's change to a status's kind shows at once.
+    Saving or deleting a status clears the cache (signal_handlers), so with a shared
+    cache a manager's change to a status's kind shows at once; with a per-process cache
+    the other processes see it within STATUS_IDS_CACHE_SECONDS.
     """
     by_kind = cache.get(STATUS_IDS_CACHE_KEY)
     if by_kind is None:

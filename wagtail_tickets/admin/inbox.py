@@ -313,15 +313,20 @@ TIME_UNITS = (
 )
 
 
+# Only the unit asked for is translated: six ngettext calls per date were a tenth of
+# the inbox's rendering time.
+PERIODS = {
+    "year": lambda n: ngettext("%(count)d year", "%(count)d years", n),
+    "month": lambda n: ngettext("%(count)d month", "%(count)d months", n),
+    "week": lambda n: ngettext("%(count)d week", "%(count)d weeks", n),
+    "day": lambda n: ngettext("%(count)d day", "%(count)d days", n),
+    "hour": lambda n: ngettext("%(count)d hour", "%(count)d hours", n),
+    "minute": lambda n: ngettext("%(count)d minute", "%(count)d minutes", n),
+}
+
+
 def _period(unit, count):
-    return {
-        "year": ngettext("%(count)d year", "%(count)d years", count),
-        "month": ngettext("%(count)d month", "%(count)d months", count),
-        "week": ngettext("%(count)d week", "%(count)d weeks", count),
-        "day": ngettext("%(count)d day", "%(count)d days", count),
-        "hour": ngettext("%(count)d hour", "%(count)d hours", count),
-        "minute": ngettext("%(count)d minute", "%(count)d minutes", count),
-    }[unit] % {"count": count}
+    return PERIODS[unit](count) % {"count": count}
 
 
 class HumanDates:

@@ -2,8 +2,9 @@
 
 "Can't log in to my account!" and "Logging in to your account" fall into one group in
 the frequent-requests report, and an article titled like the second counts as covering
-the first. It is a coarse key: "login" and "log in" still differ. A search engine would stem properly; this key only has to be stable,
-cheap and storable in an indexed column so that grouping happens in SQL. It lowercases,
+the first. It is a coarse key: "login" and "log in" still differ. A search engine would
+stem properly; this key only has to be stable, cheap and storable in an indexed column
+so that grouping happens in SQL. It lowercases,
 keeps words of letters, drops stop words (English and Russian) and short words, strips
 common endings and keeps a fixed-length stem, then sorts the distinct stems.
 """

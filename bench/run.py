@@ -484,27 +484,29 @@ def bulk_tickets(departments, count, customers, agents_by_department):
         )
 
 
-def build_search_index():
-    """Index every ticket (messages included) in batches; returns the seconds it took."""
+def index_in_batches(model, related):
+    """Index every row of ``model`` for search in batches; returns the seconds it took."""
     from wagtail.search.backends import get_search_backends
-
-    from wagtail_tickets.models import Ticket
 
     started = time.perf_counter()
     backends = list(get_search_backends(with_auto_update=True))
+    rows = model.objects.order_by("pk").prefetch_related(related)
     last = 0
     while True:
-        batch = list(
-            Ticket.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .prefetch_related("messages")[:INDEX_BATCH]
-        )
+        batch = list(rows.filter(pk__gt=last)[:INDEX_BATCH])
         if not batch:
             break
         for backend in backends:
-            backend.add_bulk(Ticket, batch)
+            backend.add_bulk(model, batch)
         last = batch[-1].pk
     return time.perf_counter() - started
+
+
+def build_search_index():
+    """Index every ticket (messages included); returns the seconds it took."""
+    from wagtail_tickets.models import Ticket
+
+    return index_in_batches(Ticket, "messages")
 
 
 def analyze():
@@ -953,26 +955,10 @@ def build_articles(helpdesk, departments, count):
 
 
 def index_articles():
-    """Index every article for search in batches; returns the seconds it took."""
-    from wagtail.search.backends import get_search_backends
-
+    """Index every article (tags included); returns the seconds it took."""
     from wagtail_tickets.models import ArticlePage
 
-    started = time.perf_counter()
-    backends = list(get_search_backends(with_auto_update=True))
-    last = 0
-    while True:
-        batch = list(
-            ArticlePage.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .prefetch_related("tags")[:INDEX_BATCH]
-        )
-        if not batch:
-            break
-        for backend in backends:
-            backend.add_bulk(ArticlePage, batch)
-        last = batch[-1].pk
-    return time.perf_counter() - started
+    return index_in_batches(ArticlePage, "tags")
 
 
 def knowledge_base(fx):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import translation
 
-from wagtail_tickets.admin.inbox import HumanDates
+from wagtail_tickets.admin.inbox_table import HumanDates
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -21,31 +21,36 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
-from django.forms.utils import flatatt
 from django.http import QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
-from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.defaults import permission_denied
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, Table
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.search.backends import get_search_backend
 
-from ..models import SavedSearch, Star, Status, Ticket
+from ..models import SavedSearch, Star, Ticket
 from ..permissions import visible_tickets
-from .filters import InboxFilterSet, person_name
+from .filters import InboxFilterSet
+from .inbox_table import (
+    BadgeColumn,
+    CheckboxColumn,
+    CodeColumn,
+    CustomerColumn,
+    DueColumn,
+    FastColumn,
+    HumanDates,
+    InboxTable,
+    StarColumn,
+    WhenColumn,
+)
 from .menu import HELPDESK_MENU_HOOK, OpenTicketCountMixin, is_desk_user
 
 PAGE_SIZE = 20
@@ -74,11 +79,16 @@ LISTED_FIELDS = (
     "status__colour",
     "priority__name",
     "priority__colour",
-    "department__title",
-    "assignee__first_name",
-    "assignee__last_name",
-    "assignee__username",
 )
+
+#: Read as plain columns of the page query: a department is a Wagtail page, whose model
+#: instance alone cost more than the rest of the row.
+LISTED_NAMES = {
+    "wt_department": F("department__title"),
+    "wt_assignee_first": F("assignee__first_name"),
+    "wt_assignee_last": F("assignee__last_name"),
+    "wt_assignee_username": F("assignee__username"),
+}
 
 # name -> the model fields it sorts by; the default sort uses the last_message_at index.
 SORTS = {
@@ -123,22 +133,6 @@ def ticket_url(ticket):
         return reverse("helpdesk_tickets:detail", args=[ticket.pk])
     except NoReverseMatch:
         return None
-
-
-_PK_PLACEHOLDER = 2147483646
-
-
-def url_maker(name):
-    """A function pk -> URL of ``name``, reversing once (None if ``name`` is missing).
-
-    A page of the inbox links 50 tickets twice; one reverse() each would be 100.
-    """
-    try:
-        pattern = reverse(name, args=[_PK_PLACEHOLDER])
-    except NoReverseMatch:
-        return lambda pk: None
-    before, after = pattern.split(str(_PK_PLACEHOLDER), 1)
-    return lambda pk: f"{before}{int(pk)}{after}"
 
 
 def safe_next(request, fallback):
@@ -271,239 +265,13 @@ def inbox_queryset(request, params):
     return queryset
 
 
-# --------------------------------------------------------------------------------------
-# Columns
-# --------------------------------------------------------------------------------------
-
-
-def readable_on(colour):
-    """Black or white text, whichever reads better on the ``#rrggbb`` background."""
-    try:
-        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    except (TypeError, ValueError):
-        return "#000000"
-    return "#000000" if (red * 299 + green * 587 + blue * 114) / 1000 > 140 else "#ffffff"
-
-
-class FastColumn(Column):
-    """A column whose cells are built in Python rather than with a template each.
-
-    The inbox draws about 500 cells a page; a template render per cell costs more
-    than the page's SQL. Output is escaped by ``format_html`` as templates would.
-    """
-
-    def render_cell_html(self, instance, parent_context):
-        return format_html("<td{}>{}</td>", self.class_attr(), self.cell(instance, parent_context))
-
-    def class_attr(self):
-        return format_html(' class="{}"', self.classname) if self.classname else ""
-
-    def cell(self, instance, parent_context):
-        value = self.get_value(instance)
-        return "" if value is None else value
-
-
-TIME_UNITS = (
-    (365 * 24 * 60, "year"),
-    (30 * 24 * 60, "month"),
-    (7 * 24 * 60, "week"),
-    (24 * 60, "day"),
-    (60, "hour"),
-    (1, "minute"),
-)
-
-
-# Only the unit asked for is translated: six ngettext calls per date were a tenth of
-# the inbox's rendering time.
-PERIODS = {
-    "year": lambda n: ngettext("%(count)d year", "%(count)d years", n),
-    "month": lambda n: ngettext("%(count)d month", "%(count)d months", n),
-    "week": lambda n: ngettext("%(count)d week", "%(count)d weeks", n),
-    "day": lambda n: ngettext("%(count)d day", "%(count)d days", n),
-    "hour": lambda n: ngettext("%(count)d hour", "%(count)d hours", n),
-    "minute": lambda n: ngettext("%(count)d minute", "%(count)d minutes", n),
-}
-
-
-def _period(unit, count):
-    return PERIODS[unit](count) % {"count": count}
-
-
-class HumanDates:
-    """Wagtail's ``human_readable_date`` markup, built in Python for a page of rows.
-
-    The relative texts ("3 days ago", "in 2 hours") repeat a lot on a page, so each is
-    translated once per page.
-    """
-
-    def __init__(self, now):
-        self.now = now
-        self.texts = {}
-
-    def relative(self, value):
-        minutes = int(abs((self.now - value).total_seconds()) // 60)
-        future = value > self.now
-        for size, unit in TIME_UNITS:  # noqa: B007 - used after the break
-            if minutes >= size:
-                count = minutes // size
-                break
-        else:
-            unit, count = None, 0
-        key = (unit, count, future)
-        if key not in self.texts:
-            if unit is None:
-                text = gettext("just now")
-            elif future:
-                text = gettext("in %(time_period)s") % {"time_period": _period(unit, count)}
-            else:
-                text = gettext("%(time_period)s ago") % {"time_period": _period(unit, count)}
-            self.texts[key] = capfirst(text)
-        return self.texts[key]
-
-    def __call__(self, value):
-        if not value:
-            return ""
-        local = timezone.localtime(value)
-        return format_html(
-            '<button type="button" class="w-human-readable-date" data-controller="w-tooltip" '
-            'data-w-tooltip-content-value="{}" data-w-tooltip-placement-value="top">'
-            '<time class="w-human-readable-date__date" datetime="{}">{}</time></button>',
-            local.strftime("%Y-%m-%d %H:%M"),
-            local.isoformat(),
-            self.relative(value),
-        )
-
-
-class StarColumn(FastColumn):
-    """A one-button form per row: works without JavaScript."""
-
-    def cell(self, instance, parent_context):
-        request = parent_context.get("request")
-        if not hasattr(self, "_form_bits"):
-            self._form_bits = (
-                get_token(request) if request else "",
-                request.get_full_path() if request else "",
-            )
-            self._labels = {
-                True: (gettext("Remove the star"), gettext("Starred")),
-                False: (gettext("Star this ticket"), gettext("Not starred")),
-            }
-            self._star_url = url_maker("helpdesk_inbox:star")
-        token, next_url = self._form_bits
-        starred = bool(getattr(instance, "wt_starred", False))
-        title, state = self._labels[starred]
-        return format_html(
-            '<form class="wt-star-form" action="{}" method="post">'
-            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-            '<input type="hidden" name="next" value="{}">'
-            '<button type="submit" class="wt-star" aria-pressed="{}" title="{}">{}'
-            '<span class="w-sr-only">{}</span></button></form>',
-            self._star_url(instance.pk),
-            token,
-            next_url,
-            "true" if starred else "false",
-            title,
-            "★" if starred else "☆",
-            state,
-        )
-
-
-class BadgeColumn(FastColumn):
-    """A status or priority as a badge in its manager-chosen colour."""
-
-    def cell(self, instance, parent_context):
-        obj = self.get_value(instance)
-        if obj is None:
-            return ""
-        colour = obj.colour or "#6b7280"
-        return format_html(
-            '<span class="wt-badge" style="background-color: {}; color: {};">{}</span>',
-            colour,
-            readable_on(colour),
-            str(obj),
-        )
-
-
-class CustomerColumn(FastColumn):
-    def cell(self, instance, parent_context):
-        return format_html(
-            '{}<span class="wt-customer-email">{}</span>',
-            instance.customer_name,
-            instance.customer_email,
-        )
-
-
-class WhenColumn(FastColumn):
-    def __init__(self, *args, dates=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.dates = dates or HumanDates(timezone.now())
-        self.now = self.dates.now
-
-    def cell(self, instance, parent_context):
-        return self.dates(self.get_value(instance))
-
-
-class DueColumn(WhenColumn):
-    def cell(self, instance, parent_context):
-        value = self.get_value(instance)
-        overdue = bool(value and value < self.now and instance.status.kind in Status.ACTIVE_KINDS)
-        if not overdue:
-            return self.dates(value)
-        if not hasattr(self, "_overdue"):
-            self._overdue = gettext("overdue")
-        return format_html(
-            '<span class="wt-overdue">{} <span class="wt-overdue-label">({})</span></span>',
-            self.dates(value),
-            self._overdue,
-        )
-
-
-class CodeColumn(FastColumn):
-    """The code, linking to the ticket screen; its id labels the row's checkbox."""
-
-    def cell(self, instance, parent_context):
-        if not hasattr(self, "_url"):
-            self._url = url_maker("helpdesk_tickets:detail")
-        url = self._url(instance.pk)
-        title = format_html('<span id="ticket_{}_title">{}</span>', instance.pk, instance.code)
-        if url:
-            title = format_html('<a href="{}">{}</a>', url, title)
-        return format_html('<div class="title-wrapper">{}</div>', title)
-
-    def class_attr(self):
-        return ' class="title"'
-
-
-class CheckboxColumn(BulkActionsCheckboxColumn):
-    """Wagtail's bulk action checkbox, drawn without a template per row."""
-
-    def render_cell_html(self, instance, parent_context):
-        return format_html(
-            '<td class="bulk-action-checkbox-cell"><input type="checkbox" data-object-id="{}" '
-            'data-bulk-action-checkbox class="bulk-action-checkbox" aria-label="{}" '
-            'aria-describedby="{}"></td>',
-            instance.pk,
-            _("Select"),
-            self.get_aria_describedby(instance),
-        )
-
-
-class InboxTable(Table):
-    """Wagtail's table, with the body built in one Python pass (about 600 cells)."""
-
-    template_name = "wagtail_tickets/admin/inbox_table.html"
-
-    def get_context_data(self, parent_context):
-        context = super().get_context_data(parent_context)
-        cell_context = {"request": context["request"], "table": self}
-        rows = []
-        columns = list(self.columns.values())
-        for row in self.rows:
-            cell_context["row"] = row
-            cells = [column.render_cell_html(row.instance, cell_context) for column in columns]
-            rows.append(format_html("<tr{}>{}</tr>", flatatt(row.attrs), mark_safe("".join(cells))))
-        context["body_html"] = mark_safe("".join(rows))
-        return context
+def assignee_name(ticket):
+    """The assignee as ``User.get_full_name`` or the username would name them, from the
+    columns of the page query."""
+    if not ticket.assignee_id:
+        return "—"
+    full = f"{ticket.wt_assignee_first} {ticket.wt_assignee_last}".strip()
+    return full or ticket.wt_assignee_username
 
 
 # --------------------------------------------------------------------------------------
@@ -557,10 +325,17 @@ class InboxIndexView(DeskAccessMixin, IndexView):
         user = self.request.user
         return (
             visible_tickets(user)
-            .select_related("status", "priority", "department", "assignee")
+            .select_related("status", "priority")
             .only(*LISTED_FIELDS)
             .annotate(wt_starred=Exists(Star.objects.filter(user=user, ticket=OuterRef("pk"))))
         )
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)
+        # The names join department pages and users: for the page's rows only, not in
+        # the count, which would otherwise join them for every visible ticket.
+        page.object_list = object_list = object_list.annotate(**LISTED_NAMES)
+        return paginator, page, object_list, is_paginated
 
     def get_valid_orderings(self):
         return [*SORTS, *(f"-{key}" for key in SORTS)]
@@ -600,7 +375,7 @@ class InboxIndexView(DeskAccessMixin, IndexView):
             FastColumn(
                 "department",
                 label=_("Department"),
-                accessor=lambda t: t.department.title if t.department_id else "",
+                accessor=lambda t: t.wt_department or "",
                 sort_key="department",
             ),
             BadgeColumn("status", label=_("Status"), sort_key="status"),
@@ -608,7 +383,7 @@ class InboxIndexView(DeskAccessMixin, IndexView):
             FastColumn(
                 "assignee",
                 label=_("Assignee"),
-                accessor=lambda t: person_name(t.assignee) if t.assignee_id else "—",
+                accessor=assignee_name,
                 sort_key="assignee",
             ),
             WhenColumn("created_at", label=_("Created"), sort_key="created_at", dates=dates),

@@ -35,7 +35,7 @@ from wagtail.admin.views.reports import ReportView
 from ..models import ArticlePage, Ticket
 from ..permissions import visible_tickets
 from .filters import CheckboxFilter, visible_departments
-from .inbox import url_maker
+from .inbox_table import url_maker
 from .knowledge import can_create_articles
 from .menu import HELPDESK_MENU_HOOK, is_desk_user
 

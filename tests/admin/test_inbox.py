@@ -123,6 +123,32 @@ def test_columns(client, desk, agent):
         assert f'href="{detail}"' in html
 
 
+def test_cells_escape_what_customers_agents_and_managers_typed(client, department, agent):
+    department.title = "Tech <i>support</i>"
+    department.save_revision().publish()
+    agent.first_name = '<u onmouseover="x()">Al</u>'
+    agent.save()
+    Status.objects.filter(pk=Status.default().pk).update(name='New"><img src=x>')
+    ticket = factories.open_ticket(
+        department,
+        name="<b>Mallory</b>",
+        email="mallory@example.com",
+        subject="<script>alert(1)</script>",
+    )
+    workflow.assign(ticket, agent, user=agent)
+    html = login(client, agent).get(INDEX).content.decode()
+    for raw in ("<script>alert(1)", "<b>Mallory", "<i>support", "<u onmouseover", "<img src=x>"):
+        assert raw not in html
+    for escaped in (
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "&lt;b&gt;Mallory&lt;/b&gt;",
+        "Tech &lt;i&gt;support&lt;/i&gt;",
+        "&lt;u onmouseover=&quot;x()&quot;&gt;Al&lt;/u&gt;",
+        "New&quot;&gt;&lt;img src=x&gt;",
+    ):
+        assert escaped in html
+
+
 def test_overdue_is_highlighted(client, desk, agent):
     Ticket.objects.filter(pk=desk["tech1"].pk).update(due_at=timezone.now() - timedelta(hours=1))
     html = login(client, agent).get(INDEX).content.decode()

@@ -352,6 +352,65 @@ def test_search_with_filters(client, indexed, agent):
     assert codes(client.get(f"{INDEX}?q=jammed&state=closed")) == [indexed["tech1"].code]
 
 
+@pytest.fixture
+def many_matches(department, sales, agent):
+    """PAGE_SIZE + 3 tickets of the agent's department mention "router", created a day
+    apart (newest last), and two tickets of another department do too."""
+    from wagtail_tickets.admin.inbox import PAGE_SIZE
+
+    now = timezone.now()
+    mine = []
+    for n in range(PAGE_SIZE + 3):
+        ticket = factories.open_ticket(department, subject=f"Router {n} reboots")
+        Ticket.objects.filter(pk=ticket.pk).update(last_message_at=now - timedelta(days=40 - n))
+        mine.append(ticket)
+    theirs = [factories.open_ticket(sales, subject=f"Router order {n}") for n in range(2)]
+    factories.index_tickets(*mine, *theirs)
+    return [t.code for t in reversed(mine)], PAGE_SIZE
+
+
+def matches_heading(response):
+    return re.search(r"There (?:is|are) ([\d,]+) match", response.content.decode())
+
+
+def test_search_pages_count_and_order_the_visible_matches(client, many_matches, agent):
+    newest_first, page_size = many_matches
+    login(client, agent)
+    first = client.get(f"{INDEX}?q=router")
+    assert codes(first) == newest_first[:page_size]
+    assert matches_heading(first).group(1) == str(len(newest_first))
+    second = client.get(f"{INDEX}?q=router&p=2")
+    assert codes(second) == newest_first[page_size:]
+    assert matches_heading(second).group(1) == str(len(newest_first))
+    oldest_first = client.get(f"{INDEX}?q=router&ordering=last_message_at&p=2")
+    assert codes(oldest_first) == list(reversed(newest_first))[page_size:]
+
+
+def test_search_page_beyond_the_last_shows_the_last(client, many_matches, agent):
+    newest_first, page_size = many_matches
+    response = login(client, agent).get(f"{INDEX}?q=router&p=99")
+    assert response.status_code == 200
+    assert codes(response) == newest_first[page_size:]
+    # As in every Wagtail listing: a page that is not a number is the first, one below 1
+    # the last.
+    assert codes(client.get(f"{INDEX}?q=router&p=x")) == newest_first[:page_size]
+    assert codes(client.get(f"{INDEX}?q=router&p=0")) == newest_first[page_size:]
+
+
+def test_search_without_matches(client, many_matches, agent):
+    response = login(client, agent).get(f"{INDEX}?q=xylophone")
+    assert response.status_code == 200
+    assert codes(response) == []
+    assert matches_heading(response) is None
+
+
+def test_search_results_show_my_stars(client, many_matches, agent):
+    newest_first, _page_size = many_matches
+    Star.objects.create(user=agent, ticket=Ticket.objects.get(code=newest_first[1]))
+    html = login(client, agent).get(f"{INDEX}?q=router").content.decode()
+    assert html.count('class="wt-star" aria-pressed="true"') == 1
+
+
 def test_exact_code_comes_first(client, department, agent):
     tickets = [factories.open_ticket(department, subject=f"Problem {n}") for n in range(3)]
     # another ticket mentions the code in its body

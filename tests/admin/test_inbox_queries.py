@@ -6,8 +6,9 @@ desk's "view all departments" check reuses them), the desk profile, the default
 saved search (only when the query string is empty), the open-ticket count of the
 Helpdesk menu, the filter choices (statuses, priorities, the user's departments,
 the staff: 4), COUNT, the page of tickets (status, priority, department, assignee
-joined), the stars on the page, the saved searches list. Searching adds nothing:
-the search backend's matches are a subquery of the COUNT and the page.
+joined, the user's stars as a column), the saved searches list. Searching adds
+nothing: the search backend's matches are a subquery of one query that counts them
+and keys the page, and the page's rows are then read by key.
 """
 
 import pytest

@@ -17,6 +17,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Value,
     When,
 )
@@ -39,6 +40,7 @@ from wagtail.search.backends import get_search_backend
 from ..models import SavedSearch, Star, Ticket
 from ..permissions import visible_tickets
 from .filters import InboxFilterSet
+from .inbox_pages import MatchesPaginator
 from .inbox_table import (
     BadgeColumn,
     CheckboxColumn,
@@ -330,11 +332,31 @@ class InboxIndexView(DeskAccessMixin, IndexView):
             .annotate(wt_starred=Exists(Star.objects.filter(user=user, ticket=OuterRef("pk"))))
         )
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        if not self.is_searching:
+            return super().get_paginator(queryset, per_page, **kwargs)
+        return MatchesPaginator(
+            queryset,
+            per_page,
+            requested=self.request.GET.get(self.page_kwarg),
+            load_rows=self.rows_by_key,
+            **kwargs,
+        )
+
+    def rows_by_key(self, keys):
+        """The listed tickets ``keys``, in that order, with the table's columns."""
+        if not keys:
+            return []
+        rows = self.get_base_queryset().filter(pk__in=keys).annotate(**LISTED_NAMES)
+        by_key = {ticket.pk: ticket for ticket in rows}
+        return [by_key[key] for key in keys if key in by_key]
+
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)
-        # The names join department pages and users: for the page's rows only, not in
-        # the count, which would otherwise join them for every visible ticket.
-        page.object_list = object_list = object_list.annotate(**LISTED_NAMES)
+        if isinstance(object_list, QuerySet):
+            # The names join department pages and users: for the page's rows only, not
+            # in the count, which would otherwise join them for every visible ticket.
+            page.object_list = object_list = object_list.annotate(**LISTED_NAMES)
         return paginator, page, object_list, is_paginated
 
     def get_valid_orderings(self):

@@ -1,0 +1,49 @@
+"""Pages of search matches in the inbox, counted by the page query itself.
+
+A keyword can match thousands of tickets of a long history. Wagtail's paginator would
+run a COUNT that finds them all, then the page query that finds them all again to sort
+them. Here the page query carries ``COUNT(*) OVER ()`` and reads only the keys; the
+page's rows are then loaded by key with everything the table shows.
+"""
+
+from django.db.models import Count, Window
+from wagtail.admin.paginator import WagtailPaginator
+
+
+class MatchesPaginator(WagtailPaginator):
+    def __init__(self, object_list, per_page, *, requested, load_rows, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.requested = requested
+        self.load_rows = load_rows
+        self._keys = {}
+
+    def _page_keys(self, number):
+        """(the keys of page ``number`` in order, the total of matches or None)."""
+        if number not in self._keys:
+            offset = (number - 1) * self.per_page
+            rows = list(
+                self.object_list.annotate(wt_total=Window(Count("pk"))).values_list(
+                    "pk", "wt_total"
+                )[offset : offset + self.per_page]
+            )
+            self._keys[number] = ([pk for pk, _total in rows], rows[0][1] if rows else None)
+        return self._keys[number]
+
+    def _requested_number(self):
+        try:
+            return max(int(self.requested), 1)
+        except (TypeError, ValueError):
+            return 1
+
+    @property
+    def count(self):
+        if "_count" not in self.__dict__:
+            _keys, total = self._page_keys(self._requested_number())
+            # No rows: no matches at all, or a page beyond the last; only then a COUNT.
+            self._count = self.object_list.count() if total is None else total
+        return self._count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        keys, _total = self._page_keys(number)
+        return self._get_page(self.load_rows(keys), number, self)

@@ -76,7 +76,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="keep the SQLite database file (its path is printed) for EXPLAIN and experiments",
+        help="keep the database (SQLite file or PostgreSQL database; its name is printed) "
+        "for EXPLAIN and experiments",
     )
     parser.add_argument(
         "--profile",
@@ -1127,8 +1128,8 @@ def main(argv=None):
                 with open(args.out, "a") as out:
                     out.write(line + "\n")
     finally:
-        if args.keep and db.kind == "sqlite":
-            print(f"# kept {db.name}", file=sys.stderr)
+        if args.keep:
+            print(f"# kept {db.kind} database {db.name}", file=sys.stderr)
         else:
             db.drop()
 

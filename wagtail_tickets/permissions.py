@@ -1,6 +1,7 @@
 """Who may see a ticket, in one place for the portal, downloads and the desk."""
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import F, Q
 
 GRANTS_KEY = "wagtail_tickets_grants"
 
@@ -9,16 +10,60 @@ def sees_all_departments(user):
     return user.is_superuser or user.has_perm("wagtail_tickets.view_all_departments")
 
 
+_MEMBERSHIP_CACHE = "_wagtail_tickets_membership"
+
+
+def desk_membership(user):
+    """(the user's StaffMember profile or None, the ids of its departments).
+
+    One query, cached on the user object (that is, per request, as Django caches
+    permissions). On PostgreSQL desk queries filter by the ids as a literal list: with
+    a subquery through the staff tables it spent 15-20 ms planning the inbox's page
+    query alone.
+    """
+    cached = getattr(user, _MEMBERSHIP_CACHE, None)
+    if cached is not None:
+        return cached
+    from .models import StaffMember
+
+    rows = list(StaffMember.objects.filter(user=user).annotate(wt_department=F("departments__pk")))
+    profile = rows[0] if rows else None
+    ids = sorted({row.wt_department for row in rows if row.wt_department is not None})
+    # ``user.helpdesk_profile`` then answers from this query.
+    StaffMember.user.field.remote_field.set_cached_value(user, profile)
+    if profile is not None:
+        StaffMember.user.field.set_cached_value(profile, user)
+    membership = (profile, ids)
+    try:
+        setattr(user, _MEMBERSHIP_CACHE, membership)
+    except AttributeError:  # pragma: no cover - an object that takes no attributes
+        pass
+    return membership
+
+
+def staff_department_ids(user):
+    """The ids of the departments of ``user``'s desk profile (empty without one)."""
+    if not (user and user.is_authenticated):
+        return []
+    return desk_membership(user)[1]
+
+
 def staff_ticket_filter(user):
     """A Q limiting tickets to those ``user`` may work on in the desk, or None for all."""
     if sees_all_departments(user):
         return None
-    from .models import StaffMember
+    if connection.vendor == "sqlite":
+        # Given a literal list and ANALYZE's statistics, SQLite reads every visible
+        # ticket through the department index and sorts them for the inbox's first
+        # page; with the subquery it walks the sort's index and stops after a page.
+        from .models import StaffMember
 
-    departments = StaffMember.departments.through.objects.filter(staffmember__user=user).values(
-        "departmentpage_id"
-    )
-    return Q(department_id__in=departments)
+        return Q(
+            department_id__in=StaffMember.departments.through.objects.filter(
+                staffmember__user=user
+            ).values("departmentpage_id")
+        )
+    return Q(department_id__in=staff_department_ids(user))
 
 
 def visible_tickets(user, queryset=None):
@@ -39,10 +84,7 @@ def staff_can_access(user, ticket):
         return True
     if ticket.department_id is None:
         return False
-    profile = getattr(user, "helpdesk_profile", None)
-    if profile is None:
-        return False
-    return profile.departments.filter(pk=ticket.department_id).exists()
+    return ticket.department_id in staff_department_ids(user)
 
 
 def grant_access(request, ticket):

@@ -16,7 +16,7 @@ from tests import factories
 from wagtail_tickets import workflow
 from wagtail_tickets.admin import config
 from wagtail_tickets.admin.config import format_minutes, ticket_permission_policy
-from wagtail_tickets.admin.menu import HelpdeskViewSetGroup, open_ticket_count
+from wagtail_tickets.admin.menu import HelpdeskViewSetGroup, desk_profile, open_ticket_count
 from wagtail_tickets.models import (
     Priority,
     SavedSearch,
@@ -183,9 +183,9 @@ def test_open_ticket_count_is_mine_plus_unassigned_in_my_departments(
 
     agent = type(agent).objects.get(pk=agent.pk)
     # What every admin request has already loaded: the user's permissions (the admin
-    # access check) and desk profile (menu visibility).
+    # access check) and desk profile with its departments (menu visibility).
     assert agent.has_perm("wagtailadmin.access_admin")
-    agent.helpdesk_profile  # noqa: B018
+    assert desk_profile(agent) is not None
     # ...and the ids of the active statuses, cached once for every request.
     status_ids(Status.ACTIVE_KINDS)
     with django_assert_num_queries(1):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
 from ..models import DepartmentPage, Priority, StaffMember, Star, Status, Ticket
-from ..permissions import sees_all_departments
+from ..permissions import sees_all_departments, staff_department_ids
 
 ME = "me"
 UNASSIGNED = "unassigned"
@@ -32,7 +32,7 @@ def visible_departments(user):
     queryset = DepartmentPage.objects.order_by("path")
     if sees_all_departments(user):
         return queryset
-    return queryset.filter(staff_members__user=user)
+    return queryset.filter(pk__in=staff_department_ids(user))
 
 
 STATUS, PRIORITY, DEPARTMENT, STAFF = 1, 2, 3, 4

@@ -28,14 +28,13 @@ The open-ticket badge
     label (and given as ``data-wt-open-tickets`` on the item for styling and tests).
 """
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from ..permissions import sees_all_departments, visible_tickets
+from ..permissions import desk_membership, sees_all_departments, visible_tickets
 
 #: Viewsets set ``menu_hook = HELPDESK_MENU_HOOK`` to appear in the Helpdesk menu;
 #: a hook function of this name may also return a plain MenuItem.
@@ -45,13 +44,10 @@ _COUNT_CACHE = "_wagtail_tickets_open_ticket_count"
 
 
 def desk_profile(user):
-    """The user's StaffMember profile or None; Django caches the answer on the user."""
+    """The user's StaffMember profile or None, read with its departments once per request."""
     if not (user and user.is_authenticated):
         return None
-    try:
-        return user.helpdesk_profile
-    except ObjectDoesNotExist:
-        return None
+    return desk_membership(user)[0]
 
 
 def is_desk_user(user):
@@ -74,6 +70,8 @@ def my_departments_filter(user):
         return Q()
     from ..models import StaffMember
 
+    # A subquery, not ``staff_department_ids``: those users' requests need no profile
+    # otherwise, and this keeps them from querying it.
     mine = StaffMember.departments.through.objects.filter(staffmember__user=user).values(
         "departmentpage_id"
     )

@@ -80,6 +80,12 @@ def parse_args(argv=None):
         "for EXPLAIN and experiments",
     )
     parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="measure a database kept by an earlier --keep run (SQLite file path or "
+        "PostgreSQL database name) instead of building one; --tickets is then read from it",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="profile the timed requests with pyinstrument and print the report to stderr",
@@ -103,10 +109,10 @@ def parse_args(argv=None):
 class Database:
     """A throwaway database: a temporary SQLite file or a PostgreSQL database."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, name=None):
         self.kind = kind
         self.tmpdir = tempfile.mkdtemp(prefix="wt-bench-")
-        self.name = None
+        self.name = name
 
     def create(self):
         if self.kind == "sqlite":
@@ -611,6 +617,40 @@ def build_fixture(ticket_count):
     )
 
 
+def reuse_fixture():
+    """The Fixture of a database that ``build_fixture`` filled in an earlier run."""
+    from django.contrib.auth import get_user_model
+
+    from wagtail_tickets.models import (
+        DepartmentPage,
+        HelpdeskPage,
+        KnowledgeBaseIndexPage,
+        Priority,
+        Ticket,
+    )
+
+    User = get_user_model()
+    departments = [DepartmentPage.objects.get(code_prefix=prefix) for _title, prefix in DEPARTMENTS]
+    customer = User.objects.get(username="customer")
+    in_agent_departments = Ticket.objects.filter(department=departments[1]).order_by("pk")
+    tickets = Ticket.objects.count()
+    return Fixture(
+        tickets=tickets,
+        helpdesk=HelpdeskPage.objects.get(),
+        department=departments[0],
+        customer=customer,
+        superuser=User.objects.get(username="admin"),
+        customer_ticket=Ticket.objects.filter(customer=customer).earliest("pk"),
+        departments=departments,
+        agent=User.objects.get(username="agent01"),
+        agent_ticket=in_agent_departments[0],
+        reply_ticket=in_agent_departments[1],
+        keyword=KEYWORD,
+        high_priority=Priority.objects.order_by("sort_order").last(),
+        kb=KnowledgeBaseIndexPage.objects.first(),
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Scenarios
 # --------------------------------------------------------------------------------------
@@ -1107,15 +1147,20 @@ def percentile(values, pct):
 
 def main(argv=None):
     args = parse_args(argv)
-    db = Database(args.db)
-    db.create()
+    db = Database(args.db, name=args.reuse)
+    if not args.reuse:
+        db.create()
     try:
         configure_django(db)
         started = time.perf_counter()
-        fx = build_fixture(args.tickets)
+        if args.reuse:
+            fx = reuse_fixture()
+            args.tickets = fx.tickets
+        else:
+            fx = build_fixture(args.tickets)
         fx.article_count = args.articles
         print(
-            f"# {args.db}: {args.tickets} tickets ready in {time.perf_counter() - started:.1f} s"
+            f"# {args.db}: {fx.tickets} tickets ready in {time.perf_counter() - started:.1f} s"
             f" (search index {fx.index_seconds:.1f} s of it)",
             file=sys.stderr,
         )
@@ -1128,7 +1173,7 @@ def main(argv=None):
                 with open(args.out, "a") as out:
                     out.write(line + "\n")
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"# kept {db.kind} database {db.name}", file=sys.stderr)
         else:
             db.drop()

@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.views.bulk_action import BulkAction
@@ -149,6 +149,15 @@ class TicketBulkAction(BulkAction):
     def check_perm(self, obj):
         return self.permission is None or self.request.user.has_perm(self.permission)
 
+    #: ``ngettext_lazy(singular, plural, "count")``; ``success_values()`` fills the rest.
+    success_message = None
+
+    def success_values(self):
+        return {}
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return self.success_message % {"count": num_parent_objects, **self.success_values()}
+
 
 # --------------------------------------------------------------------------------------
 # Forms
@@ -216,76 +225,86 @@ class MergeForm(BulkForm):
 # --------------------------------------------------------------------------------------
 
 
-class AssignBulkAction(TicketBulkAction):
+class ChangeBulkAction(TicketBulkAction):
+    """Hands the value chosen in the form's ``field`` to one workflow call per ticket."""
+
+    field = None
+
+    @property
+    def chosen(self):
+        return self.cleaned_form.cleaned_data[self.field]
+
+    def apply(self, ticket):
+        return bool(self.change(ticket, self.chosen))
+
+    def change(self, ticket, value):
+        """The workflow call; a true result means the ticket changed."""
+        raise NotImplementedError
+
+    def success_values(self):
+        return {self.field: self.chosen}
+
+
+class AssignBulkAction(ChangeBulkAction):
     display_name = _("Assign")
     action_type = "assign"
     aria_label = _("Assign the selected tickets")
     action_priority = 10
     form_class = AssignForm
+    field = "assignee"
     permission = ASSIGN_PERM
     confirm_label = _("Yes, assign")
+    success_message = ngettext_lazy(
+        "%(count)d ticket assigned to %(name)s.", "%(count)d tickets assigned to %(name)s.", "count"
+    )
 
-    def apply(self, ticket):
-        return workflow.assign(
-            ticket, self.cleaned_form.cleaned_data["assignee"], user=self.request.user
-        )
+    def change(self, ticket, assignee):
+        return workflow.assign(ticket, assignee, user=self.request.user)
+
+    def success_values(self):
+        return {"name": person_name(self.chosen)}
 
     def get_success_message(self, num_parent_objects, num_child_objects):
-        assignee = self.cleaned_form.cleaned_data["assignee"]
-        if assignee is None:
+        if self.chosen is None:
             return ngettext(
                 "%(count)d ticket unassigned.", "%(count)d tickets unassigned.", num_parent_objects
             ) % {"count": num_parent_objects}
-        return ngettext(
-            "%(count)d ticket assigned to %(name)s.",
-            "%(count)d tickets assigned to %(name)s.",
-            num_parent_objects,
-        ) % {"count": num_parent_objects, "name": person_name(assignee)}
+        return super().get_success_message(num_parent_objects, num_child_objects)
 
 
-class StatusBulkAction(TicketBulkAction):
+class StatusBulkAction(ChangeBulkAction):
     display_name = _("Change status")
     action_type = "status"
     aria_label = _("Change the status of the selected tickets")
     action_priority = 20
     form_class = StatusForm
+    field = "status"
     confirm_label = _("Yes, change the status")
+    success_message = ngettext_lazy(
+        "%(count)d ticket moved to %(status)s.", "%(count)d tickets moved to %(status)s.", "count"
+    )
 
-    def apply(self, ticket):
-        return workflow.change_status(
-            ticket, self.cleaned_form.cleaned_data["status"], user=self.request.user
-        )
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return ngettext(
-            "%(count)d ticket moved to %(status)s.",
-            "%(count)d tickets moved to %(status)s.",
-            num_parent_objects,
-        ) % {"count": num_parent_objects, "status": self.cleaned_form.cleaned_data["status"]}
+    def change(self, ticket, status):
+        return workflow.change_status(ticket, status, user=self.request.user)
 
 
-class PriorityBulkAction(TicketBulkAction):
+class PriorityBulkAction(ChangeBulkAction):
     display_name = _("Change priority")
     action_type = "priority"
     aria_label = _("Change the priority of the selected tickets")
     action_priority = 30
     form_class = PriorityForm
+    field = "priority"
     permission = FIELDS_PERM
     confirm_label = _("Yes, change the priority")
+    success_message = ngettext_lazy(
+        "%(count)d ticket set to %(priority)s priority.",
+        "%(count)d tickets set to %(priority)s priority.",
+        "count",
+    )
 
-    def apply(self, ticket):
-        priority = self.cleaned_form.cleaned_data["priority"]
-        return bool(workflow.update_fields(ticket, user=self.request.user, priority=priority))
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return ngettext(
-            "%(count)d ticket set to %(priority)s priority.",
-            "%(count)d tickets set to %(priority)s priority.",
-            num_parent_objects,
-        ) % {
-            "count": num_parent_objects,
-            "priority": self.cleaned_form.cleaned_data["priority"],
-        }
+    def change(self, ticket, priority):
+        return workflow.update_fields(ticket, user=self.request.user, priority=priority)
 
 
 class CloseBulkAction(TicketBulkAction):
@@ -295,16 +314,14 @@ class CloseBulkAction(TicketBulkAction):
     action_priority = 40
     form_class = BulkForm
     confirm_label = _("Yes, close them")
+    success_message = ngettext_lazy(
+        "%(count)d ticket closed.", "%(count)d tickets closed.", "count"
+    )
 
     def apply(self, ticket):
         if ticket.status.kind == Status.Kind.CLOSED:
             return False
         return workflow.close(ticket, user=self.request.user)
-
-    def get_success_message(self, num_parent_objects, num_child_objects):
-        return ngettext(
-            "%(count)d ticket closed.", "%(count)d tickets closed.", num_parent_objects
-        ) % {"count": num_parent_objects}
 
 
 class MergeBulkAction(TicketBulkAction):

@@ -7,8 +7,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import signals
-from .models import Status
-from .models.tickets import forget_status_ids
+from .models import Priority, Status
+from .models.tickets import forget_cached_rows
 from .tasks import index_ticket, send_notification
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,10 @@ def on_ticket_updated(sender, ticket, **kwargs):
 
 @receiver(post_save, sender=Status)
 @receiver(post_delete, sender=Status)
-def on_status_changed_in_config(sender, **kwargs):
+@receiver(post_save, sender=Priority)
+@receiver(post_delete, sender=Priority)
+def on_lookup_row_changed(sender, **kwargs):
     # Now for this connection, and again after commit for the others, which may have
-    # cached the old ids while the change was in flight.
-    forget_status_ids()
-    transaction.on_commit(forget_status_ids)
+    # cached the old rows while the change was in flight.
+    forget_cached_rows(sender)
+    transaction.on_commit(lambda: forget_cached_rows(sender))

@@ -137,31 +137,41 @@ def hash_token(raw_token):
     return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
-STATUS_IDS_CACHE_KEY = "wagtail_tickets:status-ids-by-kind"
-STATUS_IDS_CACHE_SECONDS = 60
+LOOKUP_CACHE_SECONDS = 60
+
+
+def _lookup_cache_key(model):
+    return f"wagtail_tickets:rows:{model._meta.label_lower}"
+
+
+def cached_rows(model):
+    """Every row of a small table that managers edit (Status, Priority), in its order.
+
+    Read from Django's cache, so the desk's screens and filters do not query them on
+    every request. Saving or deleting a row clears the cache (signal_handlers), so with
+    a shared cache a manager's change shows at once; with a per-process cache the other
+    processes see it within LOOKUP_CACHE_SECONDS.
+    """
+    key = _lookup_cache_key(model)
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(model.objects.all())
+        cache.set(key, rows, LOOKUP_CACHE_SECONDS)
+    return rows
+
+
+def forget_cached_rows(model):
+    cache.delete(_lookup_cache_key(model))
 
 
 def status_ids(kinds):
-    """The ids of the statuses of ``kinds``, from Django's cache.
+    """The ids of the statuses of ``kinds``, from the cached statuses.
 
     Filtering tickets by a literal list of status ids lets the database use the ticket
     indexes that start with the status: with a subquery or a join, SQLite's planner
     cannot tell that the active statuses hold a few of many tickets and scans them all.
-    Saving or deleting a status clears the cache (signal_handlers), so with a shared
-    cache a manager's change to a status's kind shows at once; with a per-process cache
-    the other processes see it within STATUS_IDS_CACHE_SECONDS.
     """
-    by_kind = cache.get(STATUS_IDS_CACHE_KEY)
-    if by_kind is None:
-        by_kind = {}
-        for pk, kind in Status.objects.values_list("pk", "kind"):
-            by_kind.setdefault(kind, []).append(pk)
-        cache.set(STATUS_IDS_CACHE_KEY, by_kind, STATUS_IDS_CACHE_SECONDS)
-    return sorted(pk for kind in kinds for pk in by_kind.get(kind, ()))
-
-
-def forget_status_ids():
-    cache.delete(STATUS_IDS_CACHE_KEY)
+    return sorted(status.pk for status in cached_rows(Status) if status.kind in kinds)
 
 
 class TicketQuerySet(models.QuerySet):

@@ -163,60 +163,68 @@ def _collection(user, policy, error):
     return collection
 
 
+def _finish_image(image, name):
+    image._set_image_file_metadata()
+
+
+def _finish_document(document, name):
+    # Images were validated by WagtailImageField before; a document is checked here,
+    # against the library's own rules (e.g. WAGTAILDOCS_EXTENSIONS).
+    try:
+        document.full_clean()
+    except ValidationError as error:
+        raise WorkflowError(
+            _("“%(name)s” cannot be added to the document library: %(reason)s")
+            % {"name": name, "reason": " ".join(error.messages)}
+        ) from error
+    document._set_document_file_metadata()
+
+
+def _copy_into_library(items, model, refusal, finish, user, created):
+    """Store ``items`` as ``model`` objects (images or documents) in a collection
+    ``user`` may add to; ``refusal`` is the error when there is none."""
+    if not items:
+        return []
+    from wagtail.permissions import policy_registry
+
+    collection = _collection(user, policy_registry.get_by_type(model), refusal)
+    copies = []
+    for attachment, content, name, _is in items:
+        copy = model(
+            title=name[:255],
+            file=_as_upload(name, content, attachment.content_type),
+            collection=collection,
+            uploaded_by_user=user,
+        )
+        finish(copy, name)
+        copy.save()
+        created.append(copy.file)
+        copies.append(copy)
+    return copies
+
+
 def _copy_attachments(files, user, created):
     """Create Wagtail images and documents from ``files``; returns (images, documents).
 
-    ``files`` are (attachment, content, scrubbed name) triples; every stored file is
-    added to ``created`` so the caller can remove it if the conversion fails later.
+    ``files`` are (attachment, content, scrubbed name, is image) tuples; every stored
+    file is added to ``created`` so the caller can remove it if the conversion fails later.
     """
-    from wagtail.permissions import policy_registry
-
-    images, documents = [], []
-    image_items = [item for item in files if item[3]]
-    document_items = [item for item in files if not item[3]]
-    if image_items:
-        ImageModel = get_image_model()
-        collection = _collection(
-            user,
-            policy_registry.get_by_type(ImageModel),
-            _("You may not add images to the image library."),
-        )
-        for attachment, content, name, _is in image_items:
-            image = ImageModel(
-                title=name[:255],
-                file=_as_upload(name, content, attachment.content_type),
-                collection=collection,
-                uploaded_by_user=user,
-            )
-            image._set_image_file_metadata()
-            image.save()
-            created.append(image.file)
-            images.append(image)
-    if document_items:
-        DocumentModel = get_document_model()
-        collection = _collection(
-            user,
-            policy_registry.get_by_type(DocumentModel),
-            _("You may not add documents to the document library."),
-        )
-        for attachment, content, name, _is in document_items:
-            document = DocumentModel(
-                title=name[:255],
-                file=_as_upload(name, content, attachment.content_type),
-                collection=collection,
-                uploaded_by_user=user,
-            )
-            try:
-                document.full_clean()
-            except ValidationError as error:
-                raise WorkflowError(
-                    _("“%(name)s” cannot be added to the document library: %(reason)s")
-                    % {"name": name, "reason": " ".join(error.messages)}
-                ) from error
-            document._set_document_file_metadata()
-            document.save()
-            created.append(document.file)
-            documents.append(document)
+    images = _copy_into_library(
+        [item for item in files if item[3]],
+        get_image_model(),
+        _("You may not add images to the image library."),
+        _finish_image,
+        user,
+        created,
+    )
+    documents = _copy_into_library(
+        [item for item in files if not item[3]],
+        get_document_model(),
+        _("You may not add documents to the document library."),
+        _finish_document,
+        user,
+        created,
+    )
     return images, documents
 
 

@@ -292,3 +292,39 @@ def make_article(
     if live:
         revision.publish()
     return ArticlePage.objects.get(pk=page.pk)
+
+
+# --- tickets becoming articles ---------------------------------------------------------
+
+
+def staff_reply(ticket, agent, body, *, internal=False, files=()):
+    """``agent`` answers (an internal note when ``internal``), attaching plain-text files
+    given as (name, content) pairs."""
+    return workflow.post_reply(
+        ticket,
+        body=body,
+        author=agent,
+        by_staff=True,
+        is_internal=internal,
+        attachments=[validated(name, content, "text/plain") for name, content in files],
+    )
+
+
+def resolve(ticket, user=None):
+    """Move ``ticket`` to the first resolved status, as an agent would."""
+    from wagtail_tickets.models import Status
+
+    workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=user)
+
+
+def grant_add_page(user, page, group_name="KB editors"):
+    """Let ``user`` add pages below ``page`` through a group, as Wagtail's group editor does."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupPagePermission
+
+    group, _created = Group.objects.get_or_create(name=group_name)
+    GroupPagePermission.objects.get_or_create(
+        group=group, page=page, permission=Permission.objects.get(codename="add_page")
+    )
+    user.groups.add(group)
+    return user

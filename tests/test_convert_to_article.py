@@ -3,12 +3,11 @@
 import json
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.log_actions import registry as log_registry
-from wagtail.models import GroupPagePermission, ModelLogEntry, PageLogEntry
+from wagtail.models import ModelLogEntry, PageLogEntry
 
 from tests import factories
 from wagtail_tickets import links, signals, workflow
@@ -19,19 +18,6 @@ from wagtail_tickets.workflow.knowledge import summarise, text_to_html
 pytestmark = pytest.mark.django_db
 
 SECRETS = ("Smithson", "alice.smith@example.org", "7946", "192.168.1.20", "asmith")
-
-
-def resolve(ticket, user):
-    workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=user)
-
-
-def grant_add(user, page, name="KB editors"):
-    group, _created = Group.objects.get_or_create(name=name)
-    GroupPagePermission.objects.create(
-        group=group, page=page, permission=Permission.objects.get(codename="add_page")
-    )
-    user.groups.add(group)
-    return user
 
 
 @pytest.fixture
@@ -66,23 +52,19 @@ def story(department, person, agent, helpdesk):
             factories.validated("manual.pdf", b"%PDF-1.4 manual\n", "application/pdf"),
         ],
     )
-    workflow.post_reply(
+    factories.staff_reply(
         ticket,
-        body=(
-            "Hi Alice, please reinstall the driver from https://example.com/drivers?v=2&os=win.\n"
-            f"You can follow it at {links.private_link_url(helpdesk, raw)}"
-        ),
-        author=agent,
-        by_staff=True,
-        attachments=[factories.validated("steps.txt", b"1. open\n", "text/plain")],
+        agent,
+        "Hi Alice, please reinstall the driver from https://example.com/drivers?v=2&os=win.\n"
+        f"You can follow it at {links.private_link_url(helpdesk, raw)}",
+        files=[("steps.txt", b"1. open\n")],
     )
-    workflow.post_reply(
+    factories.staff_reply(
         ticket,
-        body="Customer is grumpy, NOTE-ONLY-FOR-STAFF",
-        author=agent,
-        by_staff=True,
-        is_internal=True,
-        attachments=[factories.validated("internal.txt", b"secret\n", "text/plain")],
+        agent,
+        "Customer is grumpy, NOTE-ONLY-FOR-STAFF",
+        internal=True,
+        files=[("internal.txt", b"secret\n")],
     )
     workflow.post_reply(
         ticket,
@@ -100,7 +82,7 @@ def story(department, person, agent, helpdesk):
         author=agent,
         by_staff=True,
     )
-    resolve(ticket, agent)
+    factories.resolve(ticket, agent)
     return ticket
 
 
@@ -287,7 +269,7 @@ def test_refused_where_the_user_may_not_add(story, kb, agent):
 
 def test_allowed_with_a_group_page_permission(story, kb, agent, helpdesk):
     category = factories.make_kb(kb, "Printers")
-    grant_add(agent, kb)
+    factories.grant_add_page(agent, kb)
     page = workflow.convert_to_article(story, category, user=agent)
     assert page.get_parent().pk == category.pk
     assert page.latest_revision.user == agent
@@ -295,7 +277,7 @@ def test_allowed_with_a_group_page_permission(story, kb, agent, helpdesk):
 
 def test_permission_elsewhere_is_not_enough(story, kb, agent, helpdesk):
     elsewhere = factories.make_kb(helpdesk, "Other base")
-    grant_add(agent, elsewhere)
+    factories.grant_add_page(agent, elsewhere)
     with pytest.raises(workflow.WorkflowError):
         workflow.convert_to_article(story, kb, user=agent)
 

@@ -7,11 +7,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from wagtail.models import GroupPagePermission
 
 from tests import factories
 from wagtail_tickets import workflow
-from wagtail_tickets.models import ArticlePage, Attachment, Status
+from wagtail_tickets.models import ArticlePage, Attachment
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +27,6 @@ def url(name, *args):
     return reverse(f"helpdesk_tickets:{name}", args=args)
 
 
-def grant_add(user, page, name="KB editors"):
-    group, _created = Group.objects.get_or_create(name=name)
-    GroupPagePermission.objects.get_or_create(
-        group=group, page=page, permission=Permission.objects.get(codename="add_page")
-    )
-    user.groups.add(group)
-    return user
-
-
 def grant_documents(user):
     """Let ``user`` add documents to the root collection, as Wagtail's group editor does."""
     from wagtail.models import Collection, GroupCollectionPermission
@@ -49,10 +39,6 @@ def grant_documents(user):
     )
     user.groups.add(group)
     return user
-
-
-def resolve(ticket, user=None):
-    workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=user)
 
 
 @pytest.fixture
@@ -72,29 +58,23 @@ def other_kb(helpdesk):
 
 @pytest.fixture
 def resolved(ticket, agent):
-    workflow.post_reply(
+    factories.staff_reply(
         ticket,
-        body="Hello Alice, unplug it and call 555-123-4567.",
-        author=agent,
-        by_staff=True,
-        attachments=[factories.validated("fix.txt", b"steps\n", "text/plain")],
+        agent,
+        "Hello Alice, unplug it and call 555-123-4567.",
+        files=[("fix.txt", b"steps\n")],
     )
-    workflow.post_reply(
-        ticket,
-        body="Internal: RMA later",
-        author=agent,
-        by_staff=True,
-        is_internal=True,
-        attachments=[factories.validated("internal-note.txt", b"no\n", "text/plain")],
+    factories.staff_reply(
+        ticket, agent, "Internal: RMA later", internal=True, files=[("internal-note.txt", b"no\n")]
     )
-    resolve(ticket, agent)
+    factories.resolve(ticket, agent)
     return ticket
 
 
 @pytest.fixture
 def editor_agent(agent, kb):
     """An agent of the ticket's department who may add pages under the knowledge base."""
-    return grant_add(agent, kb)
+    return factories.grant_add_page(agent, kb)
 
 
 # --------------------------------------------------------------------------------------
@@ -133,7 +113,7 @@ def test_agent_without_page_permission_is_denied(client, resolved, agent, kb):
 
 
 def test_agent_of_another_department_gets_404(client, resolved, other_agent, kb):
-    grant_add(other_agent, kb)
+    factories.grant_add_page(other_agent, kb)
     client.force_login(other_agent)
     assert client.get(url("create_article", resolved.pk)).status_code == 404
     assert client.post(url("create_article", resolved.pk), {"parent": kb.pk}).status_code == 404
@@ -142,7 +122,7 @@ def test_agent_of_another_department_gets_404(client, resolved, other_agent, kb)
 
 def test_admin_user_without_desk_profile_gets_404(client, resolved, kb):
     editor = factories.make_admin_user("pageeditor")
-    grant_add(editor, kb)
+    factories.grant_add_page(editor, kb)
     client.force_login(editor)
     assert client.get(url("create_article", resolved.pk)).status_code == 404
     assert client.post(url("create_article", resolved.pk), {"parent": kb.pk}).status_code == 404
@@ -150,7 +130,7 @@ def test_admin_user_without_desk_profile_gets_404(client, resolved, kb):
 
 def test_view_all_departments_holder_with_page_permission(client, resolved, other_agent, kb):
     other_agent = factories.grant(other_agent, "view_all_departments")
-    grant_add(other_agent, kb)
+    factories.grant_add_page(other_agent, kb)
     client.force_login(other_agent)
     assert client.get(url("create_article", resolved.pk)).status_code == 200
     response = client.post(url("create_article", resolved.pk), {"parent": kb.pk})
@@ -268,14 +248,10 @@ def test_form_query_ceiling(
     parent = kb
     for n in range(size):
         parent = factories.make_kb(parent, f"Level {n}")
-        workflow.post_reply(
-            resolved,
-            body=f"More {n}",
-            author=editor_agent,
-            by_staff=True,
-            attachments=[factories.validated(f"file-{n}.txt", b"x\n", "text/plain")],
+        factories.staff_reply(
+            resolved, editor_agent, f"More {n}", files=[(f"file-{n}.txt", b"x\n")]
         )
-    resolve(resolved, editor_agent)
+    factories.resolve(resolved, editor_agent)
     client.force_login(editor_agent)
     with django_assert_max_num_queries(FORM_CEILING):
         response = client.get(url("create_article", resolved.pk))
@@ -306,7 +282,7 @@ def test_header_button_for_resolved_and_closed_tickets_only(client, ticket, edit
     client.force_login(editor_agent)
     target = url("create_article", ticket.pk)
     assert target not in client.get(url("detail", ticket.pk)).content.decode()
-    resolve(ticket)
+    factories.resolve(ticket)
     html = client.get(url("detail", ticket.pk)).content.decode()
     assert target in html and ARTICLE_BUTTON in html
     workflow.close(ticket)

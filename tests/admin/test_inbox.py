@@ -128,7 +128,9 @@ def test_cells_escape_what_customers_agents_and_managers_typed(client, departmen
     department.save_revision().publish()
     agent.first_name = '<u onmouseover="x()">Al</u>'
     agent.save()
-    Status.objects.filter(pk=Status.default().pk).update(name='New"><img src=x>')
+    status = Status.default()
+    status.name = 'New"><img src=x>'
+    status.save()
     ticket = factories.open_ticket(
         department,
         name="<b>Mallory</b>",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
 from ..models import DepartmentPage, Priority, StaffMember, Star, Status, Ticket
+from ..models.tickets import cached_rows
 from ..permissions import sees_all_departments, staff_department_ids
 
 ME = "me"
@@ -39,14 +40,15 @@ STATUS, PRIORITY, DEPARTMENT, STAFF = 1, 2, 3, 4
 
 
 def load_choices(user):
-    """The four choice lists of the filters, in one query (a UNION ALL).
+    """The four choice lists of the filters.
 
-    Statuses and priorities in the managers' order, the departments ``user`` sees in
-    tree order, and the other active staff members by name.
+    Statuses and priorities in the managers' order (from the cached rows); the
+    departments ``user`` sees in tree order and the other active staff members by name,
+    in one query (a UNION ALL).
     """
     from django.db.models import CharField, IntegerField, Value
 
-    def columns(tag, ident, a, b="", c="", n=0):
+    def columns(tag, ident, a, b="", c=""):
         def expr(value, field):
             return value if hasattr(value, "resolve_expression") else Value(value, field)
 
@@ -56,20 +58,9 @@ def load_choices(user):
             "wt_a": expr(a, CharField()),
             "wt_b": expr(b, CharField()),
             "wt_c": expr(c, CharField()),
-            "wt_n": expr(n, IntegerField()),
         }
 
-    names = ["wt_tag", "wt_id", "wt_a", "wt_b", "wt_c", "wt_n"]
-    statuses = (
-        Status.objects.annotate(**columns(STATUS, "pk", F("name"), n=F("sort_order")))
-        .order_by()
-        .values_list(*names)
-    )
-    priorities = (
-        Priority.objects.annotate(**columns(PRIORITY, "pk", F("name"), n=F("sort_order")))
-        .order_by()
-        .values_list(*names)
-    )
+    names = ["wt_tag", "wt_id", "wt_a", "wt_b", "wt_c"]
     departments = visible_departments(user).annotate(
         **columns(DEPARTMENT, "pk", F("title"), F("path"))
     )
@@ -79,23 +70,25 @@ def load_choices(user):
         .exclude(pk=user.pk)
         .annotate(**columns(STAFF, "pk", F("first_name"), F("last_name"), F("username")))
     )
-    rows = statuses.union(
-        priorities,
-        departments.order_by().values_list(*names),
-        staff.order_by().values_list(*names),
-        all=True,
+    rows = (
+        departments.order_by()
+        .values_list(*names)
+        .union(staff.order_by().values_list(*names), all=True)
     )
-    lists = {STATUS: [], PRIORITY: [], DEPARTMENT: [], STAFF: []}
-    for tag, ident, a, b, c, n in rows:
-        if tag in (STATUS, PRIORITY):
-            # Seeded names are English msgids (see TranslatedNameMixin).
-            lists[tag].append(((n, ident), (str(ident), gettext(a) if a else "")))
-        elif tag == DEPARTMENT:
+    lists = {DEPARTMENT: [], STAFF: []}
+    for tag, ident, a, b, c in rows:
+        if tag == DEPARTMENT:
             lists[tag].append(((b, ident), (str(ident), a)))
         else:
             full = f"{a} {b}".strip() or c
             lists[tag].append(((full.lower(), ident), (str(ident), full)))
-    return {tag: [choice for _key, choice in sorted(items)] for tag, items in lists.items()}
+    choices = {tag: [choice for _key, choice in sorted(items)] for tag, items in lists.items()}
+    for tag, model in ((STATUS, Status), (PRIORITY, Priority)):
+        # Seeded names are English msgids (see TranslatedNameMixin).
+        choices[tag] = [
+            (str(row.pk), gettext(row.name) if row.name else "") for row in cached_rows(model)
+        ]
+    return choices
 
 
 class CheckboxFilter(django_filters.Filter):

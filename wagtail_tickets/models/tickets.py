@@ -69,12 +69,16 @@ class Status(TranslatedNameMixin, models.Model):
 
     @classmethod
     def default(cls):
-        status = cls.objects.filter(is_default=True).first()
-        return status or cls.objects.filter(kind=cls.Kind.NEW).first() or cls.objects.first()
+        rows = cached_rows(cls)
+        return (
+            next((status for status in rows if status.is_default), None)
+            or next((status for status in rows if status.kind == cls.Kind.NEW), None)
+            or (rows[0] if rows else None)
+        )
 
     @classmethod
     def first_of_kind(cls, kind):
-        return cls.objects.filter(kind=kind).first()
+        return next((status for status in cached_rows(cls) if status.kind == kind), None)
 
 
 class Priority(TranslatedNameMixin, models.Model):
@@ -111,7 +115,8 @@ class Priority(TranslatedNameMixin, models.Model):
 
     @classmethod
     def default(cls):
-        return cls.objects.filter(is_default=True).first() or cls.objects.first()
+        rows = cached_rows(cls)
+        return next((row for row in rows if row.is_default), None) or (rows[0] if rows else None)
 
 
 class DepartmentCounter(models.Model):
@@ -162,6 +167,20 @@ def cached_rows(model):
 
 def forget_cached_rows(model):
     cache.delete(_lookup_cache_key(model))
+
+
+def attach_lookups(tickets):
+    """Give ``tickets`` their status and priority from the cached rows, without a join."""
+    statuses = {row.pk: row for row in cached_rows(Status)}
+    priorities = {row.pk: row for row in cached_rows(Priority)}
+    status_field, priority_field = Ticket.status.field, Ticket.priority.field
+    for ticket in tickets:
+        status = statuses.get(ticket.status_id)
+        if status is not None:
+            status_field.set_cached_value(ticket, status)
+        priority = priorities.get(ticket.priority_id)
+        if priority is not None or ticket.priority_id is None:
+            priority_field.set_cached_value(ticket, priority)
 
 
 def status_ids(kinds):

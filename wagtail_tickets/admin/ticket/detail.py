@@ -1,7 +1,7 @@
 """The ticket screen: the conversation, the side panels, and its reply and fields forms."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -12,8 +12,8 @@ from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ... import workflow
-from ...models import ArticlePage, Attachment, Message, Priority, Star, Status, Ticket, TicketView
-from ...models.tickets import cached_rows
+from ...models import ArticlePage, Attachment, Message, Priority, Star, Status, TicketView
+from ...models.tickets import attach_lookups, cached_rows
 from ...permissions import visible_tickets
 from ...views.utils import client_ip
 from ...workflow.desk import VIEW_THROTTLE
@@ -32,6 +32,15 @@ from .history import recent_entries
 
 VIEWS_SHOWN = 20
 OTHER_TICKETS_SHOWN = 20
+OTHER_TICKET_FIELDS = (
+    "pk",
+    "code",
+    "subject",
+    "status_id",
+    "priority_id",
+    "message_count",
+    "created_at",
+)
 
 
 def format_custom_value(item):
@@ -47,31 +56,57 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
     template_name = "wagtail_tickets/admin/ticket.html"
     header_icon = "help"
 
+    # The merge pointer is read only on the rare merged ticket: each relation joined here
+    # costs PostgreSQL planning time on every view of the screen.
+    ticket_select_related = ("department", "assignee", "customer")
+
     def get_ticket(self):
-        """The ticket and its customer's other visible tickets, in one query."""
-        pk = self.kwargs["pk"]
+        """The ticket, with its status and priority from the cached rows."""
         user = self.request.user
-        this = Ticket.objects.filter(pk=pk)
-        rows = list(
+        ticket = (
             visible_tickets(user)
-            .filter(
-                Q(pk=pk)
-                | Q(customer_id=Subquery(this.values("customer_id")[:1]))
-                | Q(customer_email=Subquery(this.values("customer_email")[:1]))
-            )
+            .filter(pk=self.kwargs["pk"])
             .select_related(*self.ticket_select_related)
             .annotate(
-                is_this=Case(When(pk=pk, then=Value(1)), default=Value(0)),
                 starred=Exists(Star.objects.filter(ticket=OuterRef("pk"), user=user)),
                 # The articles panel queries only for tickets that have articles.
                 has_articles=Exists(ArticlePage.objects.filter(source_ticket=OuterRef("pk"))),
             )
-            .order_by("-is_this", "-created_at", "-pk")[: OTHER_TICKETS_SHOWN + 1]
+            .first()
         )
-        if not rows or rows[0].pk != pk:
+        if ticket is None:
             raise Http404
-        self.others = rows[1:]
-        return rows[0]
+        attach_lookups([ticket])
+        return ticket
+
+    @cached_property
+    def others(self):
+        """The customer's other tickets this user may see, newest first.
+
+        One side of a UNION per way of matching the customer: with an OR, PostgreSQL
+        walks every ticket backwards by date looking for a customer with few of them.
+        """
+        ticket = self.ticket
+        matches = []
+        if ticket.customer_email:
+            matches.append(Q(customer_email=ticket.customer_email))
+        if ticket.customer_id:
+            matches.append(Q(customer_id=ticket.customer_id))
+        if not matches:
+            return []
+        sides = [
+            visible_tickets(self.request.user)
+            .filter(match)
+            .exclude(pk=ticket.pk)
+            .only(*OTHER_TICKET_FIELDS)
+            .order_by()
+            for match in matches
+        ]
+        others = list(
+            sides[0].union(*sides[1:]).order_by("-created_at", "-pk")[:OTHER_TICKETS_SHOWN]
+        )
+        attach_lookups(others)
+        return others
 
     def get(self, request, *args, **kwargs):
         ticket, user = self.ticket, request.user
@@ -177,12 +212,31 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
         )
 
     def conversation(self):
-        return list(
+        """The messages in order, each with ``attachment_list``, in one query.
+
+        The attachments come as columns of a LEFT JOIN rather than a second query: the
+        screen has a query ceiling, and one row per attachment costs next to nothing.
+        """
+        fields = Attachment._meta.concrete_fields
+        names = [field.attname for field in fields]
+        columns = {
+            f"wt_attachment_{field.attname}": F(f"attachments__{field.name}") for field in fields
+        }
+        rows = (
             Message.objects.filter(ticket=self.ticket)
             .select_related("author", "edited_by")
-            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-            .order_by("created_at", "pk")
+            .annotate(**columns)
+            .order_by("created_at", "pk", "attachments__pk")
         )
+        messages = []
+        for row in rows:
+            if not messages or messages[-1].pk != row.pk:
+                row.attachment_list = []
+                messages.append(row)
+            if row.wt_attachment_id is not None:
+                values = [getattr(row, column) for column in columns]
+                messages[-1].attachment_list.append(Attachment.from_db(rows.db, names, values))
+        return messages
 
     def history(self):
         return recent_entries(self.ticket)

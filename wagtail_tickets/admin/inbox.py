@@ -389,7 +389,9 @@ class InboxIndexView(DeskAccessMixin, IndexView):
             CheckboxColumn("bulk_actions", obj_type="ticket"),
             StarColumn("star", label=_("Star"), classname="wt-inbox-star"),
             CodeColumn("code", label=_("Code"), sort_key="code"),
-            FastColumn("subject", label=_("Subject"), sort_key="subject"),
+            FastColumn(
+                "subject", label=_("Subject"), sort_key="subject", classname="wt-inbox-subject"
+            ),
             CustomerColumn(
                 "customer", label=_("Customer"), accessor=lambda t: t, sort_key="customer"
             ),

@@ -1,5 +1,6 @@
 """The ticket screen in the desk: who may see and do what, replies, fields, messages."""
 
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -197,6 +198,63 @@ def test_screen_shows_header_conversation_and_panels(
     assert url("attachment", busy_ticket.pk, attachment.pk) in html
     view = TicketView.objects.get(user=agent)
     assert view.ip_address == "198.51.100.7"
+
+
+def test_conversation_lists_each_message_once_with_its_own_attachments(
+    client, ticket, agent, site_settings
+):
+    two = workflow.post_reply(
+        ticket,
+        body="Two files",
+        author=agent,
+        by_staff=True,
+        attachments=[
+            factories.validated("first.txt", b"1" * 2048),
+            factories.validated("second.log", b"2" * 10),
+        ],
+    )
+    workflow.post_reply(ticket, body="No files", author=agent, by_staff=True)
+    one = workflow.post_reply(
+        ticket,
+        body="One file",
+        author=ticket.customer,
+        attachments=[factories.validated("third.txt", b"3")],
+    )
+    client.force_login(agent)
+    html = client.get(url("detail", ticket.pk)).content.decode()
+    thread = html[html.index('<ol class="wt-thread">') :]
+    items = thread.split('<li id="message-')[1:]
+    bodies = ["It started smoking.", "Two files", "No files", "One file"]
+    assert len(items) == len(bodies)  # one item per message, however many files
+    for item, body in zip(items, bodies, strict=True):
+        assert body in item
+    names = lambda item: re.findall(r"download>([^<]+)</a>", item)  # noqa: E731
+    assert names(items[1]) == ["first.txt", "second.log"]
+    assert "2.0\xa0KB" in items[1] and "10\xa0bytes" in items[1]
+    assert names(items[2]) == [] and "wt-attachments" not in items[2]
+    assert names(items[3]) == ["third.txt"]
+    for message in (two, one):
+        for attachment in message.attachments.all():
+            assert url("attachment", ticket.pk, attachment.pk) in html
+
+
+def test_other_tickets_match_the_account_or_the_e_mail(
+    client, ticket, agent, department, helpdesk, site_settings
+):
+    by_account = factories.open_ticket(department, customer=ticket.customer, subject="By account")
+    by_email = factories.open_ticket(department, email=ticket.customer_email, subject="By e-mail")
+    stranger = factories.open_ticket(department, email="someone@example.com", subject="Stranger")
+    hidden_place = factories.make_department(helpdesk, title="Hidden", prefix="HID")
+    hidden = factories.open_ticket(hidden_place, customer=ticket.customer, subject="Hidden")
+    client.force_login(agent)
+    html = client.get(url("detail", ticket.pk)).content.decode()
+    others = html[html.index("Other tickets of") :]
+    others = others[: others.index("</table>")]
+    listed = re.findall(r'helpdesk_tickets/(\d+)/"', others)
+    assert listed == [str(by_email.pk), str(by_account.pk)]  # newest first, not this one
+    assert stranger.code not in others and hidden.code not in others
+    assert "By e-mail" in others and "By account" in others
+    assert str(by_email.status) in others  # the status rides from the cached rows
 
 
 def test_views_are_recorded_once_per_few_minutes(client, busy_ticket, agent):

@@ -69,16 +69,14 @@ class Status(TranslatedNameMixin, models.Model):
 
     @classmethod
     def default(cls):
-        rows = cached_rows(cls)
-        return (
-            next((status for status in rows if status.is_default), None)
-            or next((status for status in rows if status.kind == cls.Kind.NEW), None)
-            or (rows[0] if rows else None)
-        )
+        # Read from the database, not the cached rows: the workflow writes what these
+        # return, and another process's cache may still hold a status since deleted.
+        status = cls.objects.filter(is_default=True).first()
+        return status or cls.objects.filter(kind=cls.Kind.NEW).first() or cls.objects.first()
 
     @classmethod
     def first_of_kind(cls, kind):
-        return next((status for status in cached_rows(cls) if status.kind == kind), None)
+        return cls.objects.filter(kind=kind).first()
 
 
 class Priority(TranslatedNameMixin, models.Model):
@@ -115,8 +113,8 @@ class Priority(TranslatedNameMixin, models.Model):
 
     @classmethod
     def default(cls):
-        rows = cached_rows(cls)
-        return next((row for row in rows if row.is_default), None) or (rows[0] if rows else None)
+        # From the database, as Status.default().
+        return cls.objects.filter(is_default=True).first() or cls.objects.first()
 
 
 class DepartmentCounter(models.Model):

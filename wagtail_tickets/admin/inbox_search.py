@@ -35,13 +35,14 @@ def search_tickets(queryset, query, *, default_ordering, backend_name="default")
             matches = [ticket.pk for ticket in results[:EXTERNAL_SEARCH_LIMIT]]
     # Codes are stored in capitals: an equality on the unique index, not a LIKE. One IN
     # of a union (not "IN ... OR code = ...") lets the database look the tickets up by
-    # key instead of scanning them all.
+    # key instead of scanning them all. UNION ALL: a ticket listed twice is still one
+    # row, and the database need not deduplicate thousands of matches first.
     code = query.upper()
     by_code = Ticket.objects.filter(code=code).order_by().values("pk")
     if isinstance(matches, list):
         ids = matches + list(by_code)
     else:
-        ids = matches.order_by().union(by_code)
+        ids = matches.order_by().union(by_code, all=True)
     exact = Case(When(code=code, then=Value(0)), default=Value(1), output_field=IntegerField())
     ordering = list(queryset.query.order_by) or [default_ordering]
     if isinstance(ids, list) or connection.vendor != "postgresql":

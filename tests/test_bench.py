@@ -1,0 +1,39 @@
+"""The benchmark the README documents runs on a fresh checkout (small, on SQLite)."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def test_bench_measures_every_scenario(tmp_path):
+    out = tmp_path / "results.jsonl"
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    env.pop("WT_DB", None)
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--tickets", "30", "--articles", "10"]
+        + ["--requests", "2", "--db", "sqlite", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [json.loads(line) for line in out.read_text().splitlines()] == printed
+
+    spec = importlib.util.spec_from_file_location("wt_bench_run", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert [row["scenario"] for row in printed] == list(bench.SCENARIOS)
+    for row in printed:
+        assert not row.get("skipped"), row
+        assert row["db"] == "sqlite" and row["tickets"] >= 30 and row["requests"] == 2
+        assert row["queries"] > 0, row
+        assert 0 < row["p50_ms"] <= row["p95_ms"], row
+        assert 0 <= row["sql_p50_ms"] <= row["p50_ms"], row
+        assert 0 < row["peak_rss_mib"] < 1024, row

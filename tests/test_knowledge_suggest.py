@@ -3,6 +3,7 @@ search ranking behind them."""
 
 import json
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -270,7 +271,21 @@ def test_logged_in_only_department_still_suggests_to_visitors(client, helpdesk, 
     assert len(_suggest(client, members, "passw")["results"]) == 4
 
 
-def test_rate_limit_per_address(client, department, articles, settings):
+@pytest.fixture
+def clock(monkeypatch):
+    """The rate limiter's clock, pinned to the start of a minute.
+
+    The limit counts per whole minute, so requests made on the real clock can straddle
+    two windows and each stay under the limit.
+    """
+    from wagtail_tickets.views import suggestions
+
+    now = [1_800_000_000.0]  # a whole minute
+    monkeypatch.setattr(suggestions, "time", SimpleNamespace(time=lambda: now[0]))
+    return now
+
+
+def test_rate_limit_per_address(client, department, articles, settings, clock):
     settings.WAGTAIL_TICKETS_SUGGEST_REQUESTS_PER_MINUTE = 3
     url = _suggest_url(department, "passw")
     for _ in range(3):
@@ -284,9 +299,14 @@ def test_rate_limit_per_address(client, department, articles, settings):
     assert "no-cache" in refused["Cache-Control"]
     # Another address is not affected.
     assert client.get(url, REMOTE_ADDR="203.0.113.6").status_code == 200
+    clock[0] += 59
+    assert client.get(url, REMOTE_ADDR="203.0.113.5").status_code == 429
+    # The next minute counts afresh.
+    clock[0] += 1
+    assert client.get(url, REMOTE_ADDR="203.0.113.5").status_code == 200
 
 
-def test_rate_limit_counts_the_figures_requests_too(department, articles, settings):
+def test_rate_limit_counts_the_figures_requests_too(department, articles, settings, clock):
     settings.WAGTAIL_TICKETS_SUGGEST_REQUESTS_PER_MINUTE = 2
     client, token = _csrf_client(department)
     url = _suggest_url(department, None)

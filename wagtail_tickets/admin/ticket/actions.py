@@ -69,7 +69,9 @@ class TranscriptView(TicketMixin, View):
         try:
             content = ticket_transcript(self.ticket, include_notes=staff_copy, request=request)
         except PdfUnavailable as error:
-            return pdf_unavailable_response(request, error, back_url=url("detail", self.ticket.pk))
+            return pdf_unavailable_response(
+                request, error, back_url=url("detail", self.ticket.pk), back_label=self.ticket.code
+            )
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{self.ticket.code}.pdf"'
         response["X-Content-Type-Options"] = "nosniff"

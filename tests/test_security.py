@@ -135,7 +135,7 @@ def _snapshot(ticket):
 
 def _assert_login_redirect(response, path):
     assert response.status_code == 302, response.status_code
-    assert response["Location"] == f"/login/?next={path}"
+    assert response["Location"] == f"/accounts/login/?next={path}"
 
 
 def _download(response):

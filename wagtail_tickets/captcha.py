@@ -18,8 +18,8 @@ def effective_mode(site_settings, user=None):
     if user is not None and user.is_authenticated and not site_settings.captcha_for_logged_in:
         return "none"
     if mode == "auto":
-        return "recaptcha" if conf.recaptcha_configured() else "honeypot"
-    if mode == "recaptcha" and not conf.recaptcha_configured():
+        return "recaptcha" if conf.recaptcha_available() else "honeypot"
+    if mode == "recaptcha" and not conf.recaptcha_available():
         # Misconfiguration must not leave the form unprotected.
         return "honeypot"
     return mode
@@ -66,6 +66,7 @@ def add_captcha_fields(form, mode, min_seconds):
         )
         form.fields[STARTED_FIELD] = StartedField(min_seconds=min_seconds, initial=signed_start)
     elif mode == "recaptcha":
+        # Imported only here: a site without reCAPTCHA keys need not install the app.
         from django_recaptcha.fields import ReCaptchaField
 
         form.fields["captcha"] = ReCaptchaField(label=_("Verification"))

@@ -1,34 +1,48 @@
 from django.apps import apps
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 from . import conf
 
 
 @register()
 def recaptcha_installed(app_configs, **kwargs):
+    """reCAPTCHA is optional, but with keys set the forms render django-recaptcha's widget.
+
+    Without keys (the honeypot) the package never imports django_recaptcha, so a site
+    need not list it. A site setting that forces reCAPTCHA without keys falls back to
+    the honeypot, so only the keys decide.
+    """
     if conf.recaptcha_configured() and not apps.is_installed("django_recaptcha"):
         return [
-            Warning(
-                "reCAPTCHA keys are set but 'django_recaptcha' is not in INSTALLED_APPS.",
-                hint="Add 'django_recaptcha' to INSTALLED_APPS so its widget can render.",
-                id="wagtail_tickets.W001",
+            Error(
+                "RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY are set, but "
+                "'django_recaptcha' is not in INSTALLED_APPS, so the ticket forms cannot "
+                "show reCAPTCHA.",
+                hint=(
+                    "Add 'django_recaptcha' to INSTALLED_APPS (it comes with wagtail-tickets; "
+                    "otherwise pip install django-recaptcha), or remove both keys to use "
+                    "the honeypot."
+                ),
+                id="wagtail_tickets.E001",
             )
         ]
     return []
 
 
+# The apps the package builds on; the README's install step adds those a site made by
+# `wagtail start` lacks.
+REQUIRED_APPS = (
+    "wagtail.contrib.settings",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.routable_page",
+    "django.contrib.messages",
+    "django_filters",
+)
+
+
 @register()
 def required_apps(app_configs, **kwargs):
-    missing = [
-        app
-        for app in (
-            "wagtail.contrib.settings",
-            "wagtail.contrib.forms",
-            "wagtail.contrib.routable_page",
-            "django.contrib.messages",
-        )
-        if not apps.is_installed(app)
-    ]
+    missing = [app for app in REQUIRED_APPS if not apps.is_installed(app)]
     if missing:
         return [
             Warning(

@@ -33,3 +33,10 @@ def recaptcha_configured():
         getattr(settings, "RECAPTCHA_PUBLIC_KEY", "")
         and getattr(settings, "RECAPTCHA_PRIVATE_KEY", "")
     )
+
+
+def recaptcha_available():
+    """Keys set and django-recaptcha installed; the system check reports keys without it."""
+    from django.apps import apps
+
+    return recaptcha_configured() and apps.is_installed("django_recaptcha")

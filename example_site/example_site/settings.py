@@ -2,7 +2,7 @@
 
 EXAMPLE_DEBUG=0 turns debug off (then `runserver --insecure` still serves static files);
 EXAMPLE_SECRET_KEY and EXAMPLE_ALLOWED_HOSTS (comma-separated) are read from the
-environment when set.
+environment when set. PORT (set by `make demo`) is the port the demo is served on.
 """
 
 import os
@@ -15,11 +15,17 @@ SITE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = os.environ.get("EXAMPLE_DEBUG", "1").lower() not in ("0", "false", "no", "off", "")
 # A fixed key keeps sessions valid across restarts of the demo; never reuse it elsewhere.
 SECRET_KEY = os.environ.get("EXAMPLE_SECRET_KEY", "example-site-insecure-demo-key-do-not-deploy")
-# `make demo` listens on every interface so the demo opens from another machine or a
-# container's host; with debug off, only explicitly named hosts are served.
-ALLOWED_HOSTS = os.environ.get(
-    "EXAMPLE_ALLOWED_HOSTS", "*" if DEBUG else "localhost,127.0.0.1,[::1]"
-).split(",")
+# `make demo` listens on 127.0.0.1. Served on another interface (`make demo
+# HOST=0.0.0.0`), the names it is reached by go in EXAMPLE_ALLOWED_HOSTS; the first one
+# is also the demo Site's hostname, which links in mails are built from.
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("EXAMPLE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if host.strip()
+]
+# The name the demo's Site record gets (`load_demo`), and so the links in its mails.
+DEMO_HOSTNAME = next((host.lstrip(".") for host in ALLOWED_HOSTS if host != "*"), "localhost")
+DEMO_PORT = int(os.environ.get("PORT") or 8000)
 
 INSTALLED_APPS = [
     "home",
@@ -39,7 +45,6 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
-    "django_recaptcha",
     "django_tasks",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -76,7 +81,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "wagtail.contrib.settings.context_processors.settings",
             ]
         },
     }
@@ -101,9 +105,9 @@ STATIC_ROOT = SITE_DIR / "static-collected"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = os.environ.get("EXAMPLE_MEDIA_ROOT") or SITE_DIR / "media"
 
+# The customers' login page from wagtail_tickets.urls; after logging in they land in the
+# support centre.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
 
 # Mail is printed to the console: the demo has no mail server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
@@ -113,8 +117,8 @@ DEFAULT_FROM_EMAIL = "helpdesk@example.com"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 WAGTAIL_SITE_NAME = "Example helpdesk"
-WAGTAILADMIN_BASE_URL = "http://localhost:8000"
+WAGTAILADMIN_BASE_URL = f"http://{DEMO_HOSTNAME}:{DEMO_PORT}"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
-# Without reCAPTCHA keys the desk uses its honeypot; the test-key warning is noise here.
-SILENCED_SYSTEM_CHECKS = ["django_recaptcha.recaptcha_test_key_error"]
+# Without reCAPTCHA keys the forms use the honeypot, and django_recaptcha need not be
+# installed. With RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY, add it to INSTALLED_APPS.

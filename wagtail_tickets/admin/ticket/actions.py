@@ -9,7 +9,8 @@ from wagtail.admin import messages
 from ... import workflow
 from ...downloads import attachment_response
 from ...models import Attachment, Star
-from .common import TicketMixin, TicketPostMixin
+from ..pdf_unavailable import pdf_unavailable_response
+from .common import TicketMixin, TicketPostMixin, url
 
 
 class LifecycleView(TicketPostMixin, View):
@@ -62,10 +63,15 @@ class TranscriptView(TicketMixin, View):
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs):
-        from ...pdf import ticket_transcript
+        from ...pdf import PdfUnavailable, ticket_transcript
 
         staff_copy = request.GET.get("notes") == "1"
-        content = ticket_transcript(self.ticket, include_notes=staff_copy, request=request)
+        try:
+            content = ticket_transcript(self.ticket, include_notes=staff_copy, request=request)
+        except PdfUnavailable as error:
+            return pdf_unavailable_response(
+                request, error, back_url=url("detail", self.ticket.pk), back_label=self.ticket.code
+            )
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{self.ticket.code}.pdf"'
         response["X-Content-Type-Options"] = "nosniff"

@@ -1,8 +1,10 @@
 from collections import Counter
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
@@ -13,8 +15,6 @@ from ...demo import knowledge, pages, people
 from ...demo.reset import delete_demo
 from ...demo.tickets import TicketMaker
 from ...models import HomePage
-
-SITE_URL = f"http://{pages.HOSTNAME}:{pages.PORT}"
 
 
 class Command(BaseCommand):
@@ -32,20 +32,32 @@ class Command(BaseCommand):
                 "give the admin a new password, then load again."
             ),
         )
+        parser.add_argument(
+            "--hostname",
+            default=getattr(settings, "DEMO_HOSTNAME", "localhost"),
+            help=_("The host name the demo is reached by, for its Site record and links."),
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=getattr(settings, "DEMO_PORT", 8000),
+            help=_("The port the demo is served on, for its Site record and links."),
+        )
 
-    def handle(self, *args, reset=False, **options):
+    def handle(self, *args, reset=False, hostname="localhost", port=8000, **options):
         # Notifications go to memory: the console backend would print hundreds of mails.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             # One transaction: a failure leaves the database as it was, and the mails
             # the workflow queues after commit are sent while the override still holds.
             with transaction.atomic():
-                summary = self._load(reset)
+                summary = self._load(reset, hostname, port)
         self._report(**summary)
 
-    def _load(self, reset):
+    def _load(self, reset, hostname, port):
         if reset:
             delete_demo(HomePage.objects.child_of(Page.get_first_root_node()).first())
         home = pages.ensure_home(reset=reset)
+        site = pages.point_site(home, hostname, port)
         helpdesk, departments = pages.ensure_helpdesk(home)
         admin, password = people.ensure_admin(reset=reset)
         staff = people.ensure_staff(departments)
@@ -60,6 +72,7 @@ class Command(BaseCommand):
             maker = TicketMaker(departments, agents, customers, timezone.now())
             created = len(maker.make_all())
         return {
+            "site_url": site.root_url if site else f"http://{hostname}:{port}",
             "helpdesk": helpdesk,
             "kb": kb,
             "departments": departments,
@@ -69,7 +82,7 @@ class Command(BaseCommand):
             "created": created,
         }
 
-    def _report(self, helpdesk, kb, departments, admin, password, customer, created):
+    def _report(self, site_url, helpdesk, kb, departments, admin, password, customer, created):
         write = self.stdout.write
         tickets = Ticket.objects.filter(department__in=departments.values())
         if created:
@@ -81,10 +94,10 @@ class Command(BaseCommand):
         # Labels are translated separately and padded here, so the values line up in
         # any language.
         rows = [
-            (_("Site"), SITE_URL + "/"),
+            (_("Site"), site_url + "/"),
             (_("Support centre"), helpdesk.get_full_url()),
             (_("Knowledge base"), kb.get_full_url()),
-            (_("Admin"), SITE_URL + "/admin/"),
+            (_("Admin"), site_url + reverse("wagtailadmin_home")),
         ]
         if password:
             rows.append((_("Admin login"), f"{admin.get_username()} / {password}"))
@@ -103,7 +116,7 @@ class Command(BaseCommand):
                 _("%(credentials)s at %(url)s")
                 % {
                     "credentials": f"{customer.get_username()} / {people.CUSTOMER_PASSWORD}",
-                    "url": SITE_URL + "/login/",
+                    "url": site_url + reverse("login"),
                 },
             )
         )

@@ -32,7 +32,7 @@ from ...models import LedgerEntry, SupportAccount
 from ...statements import Statement, StatementFilterForm, current_grants
 from ..filters import CheckboxFilter
 from ..menu import HELPDESK_MENU_HOOK
-from .common import MoneyColumn, NumberColumnRight, SafeSpreadsheetMixin
+from .common import DayColumn, MoneyColumn, NumberColumnRight, SafeSpreadsheetMixin
 from .forms import AdjustForm, CreditLimitForm, DepositForm, GrantForm, OpenAccountForm
 from .policies import can_manage_billing
 
@@ -88,6 +88,7 @@ class CustomerColumn(Column):
 
 class AccountIndexView(SafeSpreadsheetMixin, IndexView):
     default_ordering = "-updated_at"
+    add_item_label = _("Open an account")
     list_export = [
         "customer.username",
         "customer.get_full_name",
@@ -140,7 +141,7 @@ class AccountIndexView(SafeSpreadsheetMixin, IndexView):
             NumberColumnRight(
                 "incidents_left", label=_("Incidents left"), sort_key="incidents_left"
             ),
-            DateColumn("next_expiry_at", label=_("Next expiry"), sort_key="next_expiry_at"),
+            DayColumn("next_expiry_at", label=_("Next expiry"), sort_key="next_expiry_at"),
             DateColumn("updated_at", label=_("Last activity"), sort_key="updated_at"),
         ]
 
@@ -294,7 +295,7 @@ class AccountViewSet(ModelViewSet):
     model = SupportAccount
     name = NAMESPACE
     url_prefix = "helpdesk/billing/accounts"
-    icon = "decimal"
+    icon = "user"
     menu_label = _("Support accounts")
     menu_name = "helpdesk_billing_accounts"
     menu_order = 82
@@ -339,3 +340,7 @@ class AccountViewSet(ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return OpenAccountForm
+
+    @property
+    def index_template_name(self):
+        return "wagtail_tickets/admin/billing/index.html"

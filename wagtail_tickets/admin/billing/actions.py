@@ -174,7 +174,7 @@ class ConfirmActionView(BillingAccessMixin, WagtailAdminTemplateMixin, TemplateV
 
     needs_manage = True
     template_name = "wagtail_tickets/admin/billing/confirm.html"
-    header_icon = "decimal"
+    header_icon = "edit"
     form_class = None
     submit_label = None
 

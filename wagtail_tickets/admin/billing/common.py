@@ -1,6 +1,8 @@
 """What the paid-support screens share: money columns, safe spreadsheet cells, the
 permission checks of the action views."""
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.defaults import permission_denied
 from wagtail.admin.ui.tables import Column
 
@@ -39,6 +41,16 @@ class MoneyColumn(Column):
         raw = Column.get_value(self, instance)
         context["negative"] = raw is not None and raw < 0
         return context
+
+
+class DayColumn(Column):
+    """A date as a date (Wagtail's DateColumn says "just now" of future moments)."""
+
+    def get_value(self, instance):
+        value = super().get_value(instance)
+        if not value:
+            return ""
+        return date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
 class NumberColumnRight(Column):

@@ -93,3 +93,7 @@ class PackViewSet(ModelViewSet):
 
     def get_form_class(self, for_update=False):
         return PackForm
+
+    @property
+    def index_template_name(self):
+        return "wagtail_tickets/admin/billing/index.html"

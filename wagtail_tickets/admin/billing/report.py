@@ -14,11 +14,14 @@ from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import include, path, reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 
@@ -103,12 +106,20 @@ def report_rows(entries):
     )
 
 
+class RowPaginator(WagtailPaginator):
+    @cached_property
+    def items_count_label(self):
+        return ngettext("%(count)s row", "%(count)s rows", self.count) % {"count": self.count}
+
+
 class BillingReportView(SafeSpreadsheetMixin, BillingAccessMixin, ReportView):
     page_title = _("Paid support report")
+    template_name = "wagtail_tickets/admin/billing/report.html"
     header_icon = "table"
     index_url_name = f"{NAMESPACE}:index"
     index_results_url_name = f"{NAMESPACE}:results"
     filterset_class = BillingReportFilterSet
+    paginator_class = RowPaginator
     permission_policy = None
     paginate_by = 50
     export_filename = "paid-support"
@@ -172,6 +183,7 @@ class BillingReportView(SafeSpreadsheetMixin, BillingAccessMixin, ReportView):
             if isinstance(month, datetime):
                 month = timezone.localtime(month) if timezone.is_aware(month) else month
             row["month_text"] = month.strftime("%Y-%m") if month else ""
+            row["month_label"] = date_format(month, "YEAR_MONTH_FORMAT") if month else ""
             row["department_title"] = row["department__title"] or "—"
             row["net"] = (row["charged"] or ZERO) - (row["refunded"] or ZERO)
             rows.append(row)
@@ -186,7 +198,7 @@ class BillingReportView(SafeSpreadsheetMixin, BillingAccessMixin, ReportView):
     @cached_property
     def columns(self):
         return [
-            Column("month_text", label=_("Month"), accessor="month_text"),
+            Column("month_label", label=_("Month"), accessor="month_label"),
             Column("department_title", label=_("Department"), accessor="department_title"),
             NumberColumnRight("tickets", label=_("Tickets"), accessor="tickets"),
             NumberColumnRight(

@@ -47,9 +47,7 @@ def pack(db):
 @pytest.fixture
 def manager(helpdesk):
     """An admin user who may read and change accounts (but works in no department)."""
-    return factories.make_manager(
-        "manager", codenames=["manage_billing", "view_supportaccount"]
-    )
+    return factories.make_manager("manager", codenames=["manage_billing", "view_supportaccount"])
 
 
 @pytest.fixture

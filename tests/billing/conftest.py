@@ -1,6 +1,8 @@
 """Fixtures of the paid-support tests. Every test here ends with the ledger check: the
 accounts' balances and incidents must still equal the sums of their ledgers."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -18,7 +20,7 @@ def _ledger_adds_up(request):
     problems = check_ledger()
     assert not problems, problems
     # The command says the same, with its exit status.
-    call_command("helpdesk_check_ledger", verbosity=0)
+    call_command("helpdesk_check_ledger", stdout=io.StringIO())
 
 
 @pytest.fixture

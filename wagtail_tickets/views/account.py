@@ -26,7 +26,7 @@ ENTRIES_PER_PAGE = 25
 
 
 def login_url(request, next_url):
-    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url}, safe='/')}"
 
 
 def signup_url(helpdesk, site_settings, next_url, request=None):
@@ -34,7 +34,7 @@ def signup_url(helpdesk, site_settings, next_url, request=None):
     if helpdesk is None or site_settings is None or not site_settings.signup_enabled:
         return None
     base = helpdesk.get_url(request) + helpdesk.reverse_subpage("signup_route")
-    return f"{base}?{urlencode({'next': next_url})}"
+    return f"{base}?{urlencode({'next': next_url}, safe='/')}"
 
 
 def purchase_link(site_settings):

@@ -39,7 +39,9 @@ class SignupForm(forms.Form):
     def __init__(self, *args, site_settings, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["password1"].help_text = password_validation.password_validators_help_texts()
+        self.fields["password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts(password_validators())
+        )
         self.captcha_mode = captcha.effective_mode(site_settings)
         captcha.add_captcha_fields(self, self.captcha_mode, site_settings.min_fill_seconds)
         for field in self.fields.values():
@@ -58,10 +60,26 @@ class SignupForm(forms.Form):
             candidate = User(email=cleaned.get("email") or "", first_name=cleaned.get("name") or "")
             setattr(candidate, User.USERNAME_FIELD, cleaned.get("email") or "")
             try:
-                password_validation.validate_password(first, candidate)
+                password_validation.validate_password(first, candidate, password_validators())
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+#: Django's recommended validators, for sites that configure none: the sign-up is open to
+#: anyone on the internet.
+DEFAULT_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+
+def password_validators():
+    return password_validation.get_password_validators(
+        settings.AUTH_PASSWORD_VALIDATORS or DEFAULT_VALIDATORS
+    )
 
 
 def _enabled_settings(request):

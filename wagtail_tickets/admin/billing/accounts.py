@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
 from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn
-from wagtail.admin.views.generic import CreateView, IndexView, InspectView
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
 from wagtail.models import ModelLogEntry
@@ -32,7 +33,13 @@ from ...models import LedgerEntry, SupportAccount
 from ...statements import Statement, StatementFilterForm, current_grants
 from ..filters import CheckboxFilter
 from ..menu import HELPDESK_MENU_HOOK
-from .common import DayColumn, MoneyColumn, NumberColumnRight, SafeSpreadsheetMixin
+from .common import (
+    DayColumn,
+    MoneyColumn,
+    NumberColumnRight,
+    RealForbiddenMixin,
+    SafeSpreadsheetMixin,
+)
 from .forms import AdjustForm, CreditLimitForm, DepositForm, GrantForm, OpenAccountForm
 from .policies import can_manage_billing
 
@@ -86,7 +93,7 @@ class CustomerColumn(Column):
         return context
 
 
-class AccountIndexView(SafeSpreadsheetMixin, IndexView):
+class AccountIndexView(RealForbiddenMixin, SafeSpreadsheetMixin, IndexView):
     default_ordering = "-updated_at"
     add_item_label = _("Open an account")
     list_export = [
@@ -155,7 +162,7 @@ class AccountIndexView(SafeSpreadsheetMixin, IndexView):
         return queryset
 
 
-class OpenAccountView(CreateView):
+class OpenAccountView(RealForbiddenMixin, CreateView):
     """Open an account for a customer (it opens by itself on a first deposit or grant,
     too); then the account screen."""
 
@@ -181,7 +188,7 @@ class OpenAccountView(CreateView):
         return redirect(account_url(account))
 
 
-class AccountView(InspectView):
+class AccountView(RealForbiddenMixin, InspectView):
     """The account screen: balance, incidents per grant, the ledger with filters, the
     actions, the history and the statement PDF."""
 
@@ -291,6 +298,20 @@ class AccountView(InspectView):
                 entry.return_url = reverse(f"{NAMESPACE}:return", args=[entry.pk])
 
 
+class NoEditView(RealForbiddenMixin, EditView):
+    """Accounts change only through the workflow's actions."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return permission_denied(request, exception=None)
+
+
+class NoDeleteView(RealForbiddenMixin, DeleteView):
+    """Accounts and their ledgers are kept."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return permission_denied(request, exception=None)
+
+
 class AccountViewSet(ModelViewSet):
     model = SupportAccount
     name = NAMESPACE
@@ -307,6 +328,8 @@ class AccountViewSet(ModelViewSet):
     index_view_class = AccountIndexView
     add_view_class = OpenAccountView
     inspect_view_class = AccountView
+    edit_view_class = NoEditView
+    delete_view_class = NoDeleteView
     filterset_class = AccountFilterSet
     search_fields = [
         "customer__username",

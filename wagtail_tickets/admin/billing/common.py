@@ -1,6 +1,7 @@
 """What the paid-support screens share: money columns, safe spreadsheet cells, the
 permission checks of the action views."""
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.defaults import permission_denied
@@ -55,6 +56,17 @@ class DayColumn(Column):
 
 class NumberColumnRight(Column):
     cell_template_name = "wagtail_tickets/admin/billing/number_cell.html"
+
+
+class RealForbiddenMixin:
+    """Wagtail's generic views answer a refused permission by a redirect to the
+    dashboard; the paid-support screens answer 403, as the rest of the desk does."""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except PermissionDenied:
+            return permission_denied(request, exception=None)
 
 
 class BillingAccessMixin:

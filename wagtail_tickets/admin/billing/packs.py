@@ -11,12 +11,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import BooleanColumn, Column
-from wagtail.admin.views.generic import DeleteView, IndexView
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ...models import DepartmentPage, IncidentPack
 from ..menu import HELPDESK_MENU_HOOK
-from .common import NumberColumnRight
+from .common import NumberColumnRight, RealForbiddenMixin
 
 
 class PackForm(forms.ModelForm):
@@ -44,7 +44,7 @@ class PackForm(forms.ModelForm):
         self.fields["departments"].label_from_instance = lambda page: page.title
 
 
-class PackIndexView(IndexView):
+class PackIndexView(RealForbiddenMixin, IndexView):
     default_ordering = "name"
 
     def get_base_queryset(self):
@@ -56,7 +56,7 @@ class ValidityColumn(Column):
         return instance.describe_validity()
 
 
-class PackDeleteView(DeleteView):
+class PackDeleteView(RealForbiddenMixin, DeleteView):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         if self.object.grants.exists():
@@ -67,6 +67,14 @@ class PackDeleteView(DeleteView):
             )
             return redirect(self.index_url_name)
         return super().post(request, *args, **kwargs)
+
+
+class PackCreateView(RealForbiddenMixin, CreateView):
+    pass
+
+
+class PackEditView(RealForbiddenMixin, EditView):
+    pass
 
 
 class PackViewSet(ModelViewSet):
@@ -82,6 +90,8 @@ class PackViewSet(ModelViewSet):
     copy_view_enabled = False
     add_to_reference_index = False
     index_view_class = PackIndexView
+    add_view_class = PackCreateView
+    edit_view_class = PackEditView
     delete_view_class = PackDeleteView
     list_display = [
         "name",

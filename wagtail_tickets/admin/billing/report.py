@@ -27,6 +27,7 @@ from wagtail.admin.views.reports import ReportView
 
 from ...models import DepartmentPage, LedgerEntry
 from ...models.billing import ZERO
+from ...money import CENT
 from ..menu import HELPDESK_MENU_HOOK
 from .common import BillingAccessMixin, MoneyColumn, NumberColumnRight, SafeSpreadsheetMixin
 from .policies import can_view_billing
@@ -185,7 +186,9 @@ class BillingReportView(SafeSpreadsheetMixin, BillingAccessMixin, ReportView):
             row["month_text"] = month.strftime("%Y-%m") if month else ""
             row["month_label"] = date_format(month, "YEAR_MONTH_FORMAT") if month else ""
             row["department_title"] = row["department__title"] or "—"
-            row["net"] = (row["charged"] or ZERO) - (row["refunded"] or ZERO)
+            row["charged"] = (row["charged"] or ZERO).quantize(CENT)
+            row["refunded"] = (row["refunded"] or ZERO).quantize(CENT)
+            row["net"] = row["charged"] - row["refunded"]
             rows.append(row)
         return rows
 

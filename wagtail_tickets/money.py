@@ -2,6 +2,7 @@
 two places, formatted for the reader's language by Babel."""
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import UnknownCurrencyError, format_currency, get_currency_name
 from django import forms
@@ -16,7 +17,11 @@ CENT = Decimal("0.01")
 
 def currency():
     """The site's ISO 4217 currency code, e.g. "USD"."""
-    code = str(conf.get("CURRENCY") or "").upper()
+    return _checked(str(conf.get("CURRENCY") or "").upper())
+
+
+@lru_cache(maxsize=8)
+def _checked(code):
     try:
         get_currency_name(code, locale="en")
     except UnknownCurrencyError:

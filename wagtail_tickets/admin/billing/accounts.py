@@ -17,12 +17,13 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
 from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import HeaderButton
@@ -34,7 +35,9 @@ from ...statements import Statement, StatementFilterForm, current_grants
 from ..filters import CheckboxFilter
 from ..menu import HELPDESK_MENU_HOOK
 from .common import (
+    AgoColumn,
     DayColumn,
+    DirectCellMixin,
     MoneyColumn,
     NumberColumnRight,
     RealForbiddenMixin,
@@ -81,16 +84,22 @@ class AccountFilterSet(WagtailFilterSet):
         )
 
 
-class CustomerColumn(Column):
-    """The customer, linked to the account screen."""
+class CustomerColumn(DirectCellMixin, Column):
+    """The customer, linked to the account screen, with their address."""
 
-    cell_template_name = "wagtail_tickets/admin/billing/customer_cell.html"
+    cell_class = "title"
 
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["url"] = account_url(instance)
-        context["customer"] = instance.customer
-        return context
+    def cell_text(self, instance):
+        customer = instance.customer
+        url = account_url(instance)
+        if customer is None:
+            return format_html('<a href="{}">{}</a>', url, gettext("Former customer"))
+        return format_html(
+            '<div class="title-wrapper"><a href="{}">{}</a></div><div class="wt-muted">{}</div>',
+            url,
+            customer.get_full_name() or customer.get_username(),
+            customer.email,
+        )
 
 
 class AccountIndexView(RealForbiddenMixin, SafeSpreadsheetMixin, IndexView):
@@ -149,7 +158,7 @@ class AccountIndexView(RealForbiddenMixin, SafeSpreadsheetMixin, IndexView):
                 "incidents_left", label=_("Incidents left"), sort_key="incidents_left"
             ),
             DayColumn("next_expiry_at", label=_("Next expiry"), sort_key="next_expiry_at"),
-            DateColumn("updated_at", label=_("Last activity"), sort_key="updated_at"),
+            AgoColumn("updated_at", label=_("Last activity"), sort_key="updated_at"),
         ]
 
     def order_queryset(self, queryset):
@@ -338,7 +347,7 @@ class AccountViewSet(ModelViewSet):
         "customer__last_name",
     ]
     search_backend_name = None
-    list_per_page = 50
+    list_per_page = 20
     form_fields = []
     export_filename = "support-accounts"
 

@@ -4,6 +4,9 @@ permission checks of the action views."""
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 from django.views.defaults import permission_denied
 from wagtail.admin.ui.tables import Column
 
@@ -29,22 +32,46 @@ class SafeSpreadsheetMixin:
         return safe_cell(super().preprocess_field_value(field, value, export_format))
 
 
-class MoneyColumn(Column):
-    """An amount in the site's currency, right-aligned."""
+class DirectCellMixin:
+    """Cells built as escaped strings rather than a template each: a listing page of
+    fifty accounts renders three hundred cells."""
 
-    cell_template_name = "wagtail_tickets/admin/billing/money_cell.html"
+    cell_class = ""
+
+    def cell_text(self, instance):
+        return self.get_value(instance)
+
+    def cell_classes(self, instance):
+        return " ".join(c for c in (self.cell_class, self.classname) if c)
+
+    def render_cell_html(self, instance, parent_context):
+        text = self.cell_text(instance)
+        classes = self.cell_classes(instance)
+        return format_html(
+            "<td{}>{}</td>",
+            format_html(' class="{}"', classes) if classes else "",
+            "" if text is None else text,
+        )
+
+
+class MoneyColumn(DirectCellMixin, Column):
+    """An amount in the site's currency, right-aligned; negative amounts in red."""
+
+    cell_class = "wt-num"
+
+    def cell_text(self, instance):
+        return format_money(Column.get_value(self, instance))
+
+    def cell_classes(self, instance):
+        value = Column.get_value(self, instance)
+        negative = " wt-negative" if value is not None and value < 0 else ""
+        return super().cell_classes(instance) + negative
 
     def get_value(self, instance):
         return format_money(super().get_value(instance))
 
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        raw = Column.get_value(self, instance)
-        context["negative"] = raw is not None and raw < 0
-        return context
 
-
-class DayColumn(Column):
+class DayColumn(DirectCellMixin, Column):
     """A date as a date (Wagtail's DateColumn says "just now" of future moments)."""
 
     def get_value(self, instance):
@@ -54,8 +81,23 @@ class DayColumn(Column):
         return date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
-class NumberColumnRight(Column):
-    cell_template_name = "wagtail_tickets/admin/billing/number_cell.html"
+class AgoColumn(DirectCellMixin, Column):
+    """How long ago, with the exact moment in the title."""
+
+    def cell_text(self, instance):
+        value = Column.get_value(self, instance)
+        if not value:
+            return ""
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            value.isoformat(),
+            date_format(timezone.localtime(value), "DATETIME_FORMAT"),
+            gettext("%(time)s ago") % {"time": timesince(value)},
+        )
+
+
+class NumberColumnRight(DirectCellMixin, Column):
+    cell_class = "wt-num"
 
 
 class RealForbiddenMixin:

@@ -299,8 +299,8 @@ class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", _("Deposit")
         CHARGE = "charge", _("Charge for a request")
-        EXTRA = "extra", _("Charge for extra work")
-        REFUND = "refund", _("Refund")
+        EXTRA = "extra", _("Extra work")
+        REFUND = "refund", _("Refund of a charge")
         GRANT = "grant", _("Incidents granted")
         USE = "use", _("Incident used")
         RETURN = "return", _("Incident returned")

@@ -447,3 +447,21 @@ def test_view_permission_is_offered_in_the_group_editor(superuser):
         offered |= set(fn().values_list("codename", flat=True))
     assert {"view_supportaccount", "manage_billing"} <= offered
     assert Permission.objects.filter(codename="view_supportaccount").exists()
+
+
+def test_agent_opening_a_ticket_in_a_paid_department_is_refused_clearly(
+    paid_department, customer, users
+):
+    client = _client("agent", users)
+    data = {
+        "account": customer.username,
+        "department": paid_department.pk,
+        "subject": "Phoned in",
+        "message": "The customer called.",
+    }
+    response = client.post(reverse("helpdesk_tickets:create"), data)
+    assert response.status_code == 400
+    assert "This request costs $500.00 and your balance is $0.00." in response.content.decode()
+    billing.deposit(customer, "500")
+    assert client.post(reverse("helpdesk_tickets:create"), data).status_code == 302
+    assert SupportAccount.objects.get(customer=customer).balance == 0

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -321,3 +323,19 @@ def test_refused_request_keeps_files_out_and_ledger_clean(
     assert response.status_code == 402
     assert not LedgerEntry.objects.exists()
     assert "choose your attachments again" in html(response)
+
+
+def test_a_paid_request_costs_three_statements_more_than_a_free_one(
+    department, incident_department, customer, pack, site_settings
+):
+    """Take an incident off the account (locking it), off the grant, write the entry:
+    the billing adds three statements to a logged-in customer's submission."""
+    billing.grant_pack(customer, pack)
+    client = logged_in(customer)
+    for target in (department, incident_department):  # code counters and caches warm
+        client.post(target.url, {**FORM, "subject": "warm"})
+    with CaptureQueriesContext(connection) as free:
+        assert client.post(department.url, FORM).status_code == 302
+    with CaptureQueriesContext(connection) as paid:
+        assert client.post(incident_department.url, FORM).status_code == 302
+    assert len(paid.captured_queries) == len(free.captured_queries) + 3

@@ -125,7 +125,7 @@ class AccountIndexView(RealForbiddenMixin, SafeSpreadsheetMixin, IndexView):
         "incidents_left": _("Incidents left"),
         "next_expiry_at": _("Next expiry"),
         "updated_at": _("Last activity"),
-        "created_at": _("Opened"),
+        "created_at": _("Customer since"),
     }
 
     def get_base_queryset(self):

@@ -82,7 +82,7 @@ class SupportAccount(models.Model):
         indexes = [
             models.Index(fields=["-updated_at", "-id"], name="wt_account_updated"),
             models.Index(fields=["next_expiry_at"], name="wt_account_next_expiry"),
-            models.Index(fields=["balance"], name="wt_account_balance"),
+            models.Index(fields=["balance", "id"], name="wt_account_balance"),
         ]
 
     def __str__(self):

@@ -1056,6 +1056,221 @@ def scenario_kb_search(fx):
     return request
 
 
+# --------------------------------------------------------------------------------------
+# Paid support
+# --------------------------------------------------------------------------------------
+
+BILLING_ACCOUNTS = 10000
+STATEMENT_ENTRIES = 5000
+PAID_PREFIX = "PRE"
+
+
+def paid_support(fx):
+    """Paid support's data, built on first use: an incident department with the same
+    two custom fields as the submit scenario's, the measuring customer with a large
+    incident grant, 10,000 support accounts, and one account with 5,000 ledger entries.
+    The agent who measures the desk may read accounts (view_supportaccount)."""
+    cached = fx.__dict__.get("paid_support")
+    if cached is not None:
+        return cached
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db import transaction
+    from django.utils import timezone
+
+    from wagtail_tickets import billing
+    from wagtail_tickets.models import (
+        DepartmentPage,
+        IncidentPack,
+        LedgerEntry,
+        SupportAccount,
+        TicketFormField,
+    )
+
+    started = time.perf_counter()
+    User = get_user_model()
+    department = DepartmentPage.objects.filter(code_prefix=PAID_PREFIX).first()
+    if department is None:
+        department = DepartmentPage(
+            title="Premium support",
+            slug="premium-support",
+            code_prefix=PAID_PREFIX,
+            support_mode=DepartmentPage.SupportMode.PREPAID,
+        )
+        for field in fx.department.form_fields.all():
+            department.form_fields.add(
+                TicketFormField(
+                    sort_order=field.sort_order,
+                    label=field.label,
+                    field_type=field.field_type,
+                    choices=field.choices,
+                    required=field.required,
+                )
+            )
+        fx.helpdesk.add_child(instance=department)
+        department.save_revision().publish()
+        department = DepartmentPage.objects.get(pk=department.pk)
+    pack, _created = IncidentPack.objects.get_or_create(
+        name="Bench pack", defaults={"incidents": 1_000_000}
+    )
+    if not SupportAccount.objects.filter(customer=fx.customer).exists():
+        billing.grant_pack(fx.customer, pack)
+    if SupportAccount.objects.count() < BILLING_ACCOUNTS:
+        now = timezone.now()
+        rng = random.Random(13)
+        with transaction.atomic():
+            User.objects.bulk_create(
+                [
+                    User(
+                        username=f"payer{n:05d}",
+                        email=f"payer{n:05d}@example.com",
+                        first_name=f"Payer{n:05d}",
+                        last_name="Example",
+                        password="!",
+                    )
+                    for n in range(BILLING_ACCOUNTS)
+                ],
+                batch_size=BATCH,
+            )
+            payers = User.objects.filter(username__startswith="payer").values_list("pk", flat=True)
+            SupportAccount.objects.bulk_create(
+                [
+                    SupportAccount(
+                        customer_id=pk,
+                        balance=Decimal(rng.choice([0, 0, 150, 2500, 990])),
+                        incidents_left=0,
+                        created_at=now - timedelta(days=rng.randint(1, 700)),
+                        updated_at=now - timedelta(minutes=rng.randint(1, 500000)),
+                    )
+                    for pk in payers
+                ],
+                batch_size=BATCH,
+            )
+    owner = User.objects.filter(username="ledgerowner").first()
+    if owner is None:
+        owner = User.objects.create_user("ledgerowner", email="ledger@example.com")
+        account = SupportAccount.objects.create(customer=owner)
+        now = timezone.now()
+        balance = Decimal("0.00")
+        entries = []
+        for n in range(STATEMENT_ENTRIES):
+            deposit = n % 3 == 0
+            amount = Decimal("30.00") if deposit else Decimal("-10.00")
+            balance += amount
+            entries.append(
+                LedgerEntry(
+                    account=account,
+                    kind=LedgerEntry.Kind.DEPOSIT if deposit else LedgerEntry.Kind.EXTRA,
+                    amount=amount,
+                    ticket_code="" if deposit else f"{PREFIX}-{n:06d}",
+                    reason="Order" if deposit else "Extra work",
+                    created_at=now - timedelta(minutes=(STATEMENT_ENTRIES - n) * 90),
+                    balance_after=balance,
+                    incidents_after=0,
+                )
+            )
+        LedgerEntry.objects.bulk_create(entries, batch_size=BATCH)
+        SupportAccount.objects.filter(pk=account.pk).update(balance=balance)
+    fx.agent.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="wagtail_tickets", codename="view_supportaccount"
+        )
+    )
+    fx.agent = User.objects.get(pk=fx.agent.pk)
+    analyze()
+    cached = {
+        "department": department,
+        "statement_account": SupportAccount.objects.get(customer=owner),
+        "statement_owner": owner,
+    }
+    fx.__dict__["paid_support"] = cached
+    print(
+        f"# paid support data ready in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return cached
+
+
+def scenario_submit_paid(fx):
+    """A logged-in customer files a ticket in a prepaid-incident department (one
+    incident used), with the same two custom fields as ``submit``."""
+    department = paid_support(fx)["department"]
+    c = client(fx.customer)
+    url = department.get_url()
+    counter = iter(range(1, 10**9))
+
+    def request():
+        n = next(counter)
+        return c.post(
+            url,
+            {
+                "subject": f"Server is slow {n}",
+                "message": "The server answers slowly since this morning.",
+                "cf_order_number": str(700000 + n),
+                "cf_product": "Hosting",
+            },
+        )
+
+    return request
+
+
+def scenario_submit_logged_in(fx):
+    """The same customer files in the free department with the same fields: what
+    ``submit_paid`` costs beyond being logged in is the billing itself."""
+    c = client(fx.customer)
+    url = fx.department_url
+    counter = iter(range(1, 10**9))
+
+    def request():
+        n = next(counter)
+        return c.post(
+            url,
+            {
+                "subject": f"Invoice missing {n}",
+                "message": "I cannot find last month's invoice.",
+                "cf_order_number": str(800000 + n),
+                "cf_product": "Hosting",
+            },
+        )
+
+    return request
+
+
+def scenario_billing_accounts(fx):
+    """The agent (allowed to read accounts) opens the support accounts listing,
+    10,000 accounts, sorted by balance."""
+    paid_support(fx)
+    url = _reverse("helpdesk_billing_accounts:index")
+    if url is None:
+        raise Skip("the support accounts listing is not installed")
+    c = client(fx.agent)
+    request = lambda: c.get(url + "?ordering=-balance")  # noqa: E731
+    request.note = f"{BILLING_ACCOUNTS} accounts"
+    return request
+
+
+def scenario_account_statement(fx):
+    """The agent opens the account screen of an account with 5,000 ledger entries."""
+    data = paid_support(fx)
+    url = _reverse("helpdesk_billing_accounts:inspect", data["statement_account"].pk)
+    c = client(fx.agent)
+    request = lambda: c.get(url)  # noqa: E731
+    request.note = f"{STATEMENT_ENTRIES} entries"
+    return request
+
+
+def scenario_my_account(fx):
+    """That account's customer opens "My account" (grants and a page of the statement)."""
+    data = paid_support(fx)
+    c = client(data["statement_owner"])
+    url = fx.helpdesk_url + fx.helpdesk.reverse_subpage("account_route")
+    request = lambda: c.get(url)  # noqa: E731
+    request.note = f"{STATEMENT_ENTRIES} entries"
+    return request
+
+
 # name -> (builder, expected status code)
 SCENARIOS = {
     "submit": (scenario_submit, 302),
@@ -1072,6 +1287,12 @@ SCENARIOS = {
     "kb_suggest": (scenario_kb_suggest, 200),
     "kb_search": (scenario_kb_search, 200),
     "frequent_requests": (scenario_frequent_requests, 200),
+    # Paid support
+    "submit_logged_in": (scenario_submit_logged_in, 302),
+    "submit_paid": (scenario_submit_paid, 302),
+    "billing_accounts": (scenario_billing_accounts, 200),
+    "account_statement": (scenario_account_statement, 200),
+    "my_account": (scenario_my_account, 200),
 }
 
 

@@ -16,7 +16,17 @@ for path in ("/", "/support/", "/support/help/", "/support/help/search/?q=invoic
              "/support/technical/"):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-assert Ticket.objects.count() == 50, Ticket.objects.count()
+assert Ticket.objects.filter(department__support_mode="free").count() == 50
+# Paid support: two paid departments, a statement worth reading, a ledger that adds up.
+for path in ("/support/expert/", "/support/premium/"):
+    assert client.get(path).status_code == 200, path
+assert Ticket.objects.exclude(department__support_mode="free").count() >= 5
+from django.core.management import call_command
+call_command("helpdesk_check_ledger")
+assert client.login(username="anna", password="demo-customer")
+account = client.get("/support/account/")
+assert account.status_code == 200 and "PRE-000001" in account.content.decode()
+client.logout()
 assert ArticlePage.objects.live().count() >= 5
 assert client.login(username="olga", password="demo-staff")
 assert client.get("/admin/").status_code == 200

@@ -21,6 +21,19 @@ DEFAULTS = {
     # Requests a minute one address may make to a department's article suggestions
     # (typing a subject makes a few); 0 turns the limit off.
     "SUGGEST_REQUESTS_PER_MINUTE": 60,
+    # Paid support: the ISO 4217 code of the site's one currency.
+    "CURRENCY": "USD",
+    # The largest amount staff may type for one deposit, charge, refund or adjustment.
+    "MAX_AMOUNT": "1000000",
+    # Whether the site's own accounts have verified e-mail addresses, so that anonymous
+    # tickets filed from a customer's address join their account when they log in.
+    "VERIFIED_EMAILS": False,
+    # Sign-up forms one address may send per hour (the built-in sign-up).
+    "SIGNUPS_PER_HOUR": 5,
+    # Days a sign-up's verification link stays valid.
+    "SIGNUP_LINK_DAYS": 3,
+    # Account statements (PDF) one customer may download per minute.
+    "STATEMENTS_PER_MINUTE": 6,
 }
 
 

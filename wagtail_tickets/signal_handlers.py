@@ -2,14 +2,15 @@
 
 import logging
 
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import signals
+from . import conf, signals
 from .models import Priority, Status
 from .models.tickets import forget_cached_rows
-from .tasks import index_ticket, send_notification
+from .tasks import index_ticket, send_billing_mail, send_notification, send_signup_mail
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +81,52 @@ def on_lookup_row_changed(sender, **kwargs):
     # cached the old rows while the change was in flight.
     forget_cached_rows(sender)
     transaction.on_commit(lambda: forget_cached_rows(sender))
+
+
+# --- paid support ----------------------------------------------------------------------
+
+# Ledger entries a customer is e-mailed about (the task decides whether a use leaves
+# few enough incidents to tell).
+MAILED_KINDS = ("use", "refund", "return")
+
+
+def _enqueue_task(task, **kwargs):
+    try:
+        task.enqueue(**kwargs)
+    except Exception:
+        logger.exception("Could not enqueue %s", task)
+
+
+@receiver(signals.ledger_changed)
+def on_ledger_changed(sender, entries, **kwargs):
+    for entry in entries:
+        if entry.kind in MAILED_KINDS:
+            _enqueue_task(send_billing_mail, event="entry", entry_id=entry.pk)
+
+
+@receiver(signals.grant_expiring)
+def on_grant_expiring(sender, grant, **kwargs):
+    _enqueue_task(send_billing_mail, event="grant_expiring", grant_id=grant.pk)
+
+
+@receiver(signals.customer_signed_up)
+def on_customer_signed_up(sender, signup, existing_user, helpdesk, language, **kwargs):
+    if signup is not None:
+        _enqueue_task(send_signup_mail, signup_id=signup.pk)
+    elif existing_user is not None:
+        _enqueue_task(
+            send_signup_mail,
+            user_id=existing_user.pk,
+            helpdesk_id=helpdesk.pk if helpdesk is not None else None,
+            language=language,
+        )
+
+
+@receiver(user_logged_in)
+def on_user_logged_in(sender, request, user, **kwargs):
+    # Only where the site vouches for its accounts' addresses: anyone may type any
+    # address into an anonymous ticket.
+    if conf.get("VERIFIED_EMAILS"):
+        from .workflow.accounts import claim_tickets
+
+        claim_tickets(user)

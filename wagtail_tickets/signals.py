@@ -16,3 +16,15 @@ ticket_updated = Signal()
 tickets_merged = Signal()
 # kwargs: ticket, page (the draft ArticlePage), user
 article_drafted = Signal()
+
+# Paid support (sender: SupportAccount)
+# kwargs: account, entries (the ledger entries written), user
+ledger_changed = Signal()
+# kwargs: grant (an IncidentGrant with incidents left that expires within days; once each)
+grant_expiring = Signal()
+# kwargs: user, helpdesk (the support centre where they signed up), language
+customer_signed_up = Signal()
+# kwargs: user
+customer_verified = Signal()
+# kwargs: user, tickets (anonymous tickets from the user's address that joined the account)
+tickets_claimed = Signal()

@@ -74,3 +74,64 @@ def index_ticket(ticket_id):
         return
     for backend in get_search_backends(with_auto_update=True):
         backend.add(ticket)
+
+
+# --- paid support ----------------------------------------------------------------------
+
+
+@task()
+def send_billing_mail(event, entry_id=None, grant_id=None):
+    """Paid support's mails to customers; ``event`` is "entry" (a ledger entry worth
+    telling about) or "grant_expiring"."""
+    from . import notifications_billing
+    from .models import HelpdeskSettings, IncidentGrant, LedgerEntry
+
+    if event == "grant_expiring":
+        grant = (
+            IncidentGrant.objects.select_related("account__customer", "pack")
+            .filter(pk=grant_id)
+            .first()
+        )
+        if grant is not None:
+            notifications_billing.grant_expiring(grant)
+        return
+    entry = (
+        LedgerEntry.objects.select_related("account__customer", "ticket", "department")
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None:
+        return
+    if entry.kind == LedgerEntry.Kind.USE:
+        site = entry.department.get_site() if entry.department is not None else None
+        threshold = HelpdeskSettings.for_site(site).low_incidents_threshold if site else 1
+        notifications_billing.incidents_low(entry, threshold)
+    elif entry.kind in (LedgerEntry.Kind.REFUND, LedgerEntry.Kind.RETURN):
+        notifications_billing.refunded(entry)
+
+
+@task()
+def send_signup_mail(signup_id=None, user_id=None, helpdesk_id=None, language=""):
+    """The sign-up's verification link, or a note to the owner of an existing account."""
+    from django.contrib.auth import get_user_model
+
+    from . import notifications_billing
+    from .models import CustomerSignup, HelpdeskPage
+    from .workflow.accounts import signup_token
+
+    if signup_id is not None:
+        signup = CustomerSignup.objects.select_related("helpdesk").filter(pk=signup_id).first()
+        if signup is None or signup.helpdesk is None:
+            return
+        helpdesk = signup.helpdesk.specific
+        link = (
+            helpdesk.get_full_url().rstrip("/")
+            + "/"
+            + helpdesk.reverse_subpage("signup_verify_route", args=[signup_token(signup)])
+        )
+        notifications_billing.signup_link(signup, link)
+        return
+    user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+    helpdesk = HelpdeskPage.objects.filter(pk=helpdesk_id).first()
+    if user is not None and user.email:
+        notifications_billing.signup_existing(user, helpdesk, language)

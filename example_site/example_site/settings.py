@@ -116,6 +116,9 @@ DEFAULT_FROM_EMAIL = "helpdesk@example.com"
 # Notifications run in the request; a real site runs a django-tasks-db worker instead.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# Paid support's prices and balances are in roubles in the demo.
+WAGTAIL_TICKETS_CURRENCY = "RUB"
+
 WAGTAIL_SITE_NAME = "Example helpdesk"
 WAGTAILADMIN_BASE_URL = f"http://{DEMO_HOSTNAME}:{DEMO_PORT}"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

@@ -1,3 +1,5 @@
+from .accounts import CustomerSignup
+from .billing import IncidentGrant, IncidentPack, LedgerEntry, SupportAccount
 from .desk import SavedSearch, Star, TicketView
 from .knowledge import (
     ArticlePage,
@@ -27,14 +29,19 @@ __all__ = [
     "RelatedArticle",
     "SuggestionStat",
     "Attachment",
+    "CustomerSignup",
     "DepartmentCounter",
     "DepartmentPage",
     "HelpdeskPage",
     "HelpdeskSettings",
+    "IncidentGrant",
+    "IncidentPack",
+    "LedgerEntry",
     "Message",
     "Priority",
     "SavedSearch",
     "StaffMember",
+    "SupportAccount",
     "Star",
     "Status",
     "Ticket",

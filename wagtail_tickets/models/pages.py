@@ -81,6 +81,37 @@ class HelpdeskPage(RoutablePageMixin, Page):
 
         return portal.lookup(request, self)
 
+    # Paid support: the customer's account and the built-in sign-up.
+    @path("account/")
+    def account_route(self, request):
+        from ..views import account
+
+        return account.account(request, self)
+
+    @path("account/statement/")
+    def statement_route(self, request):
+        from ..views import account
+
+        return account.statement(request, self)
+
+    @path("signup/")
+    def signup_route(self, request):
+        from ..views import signup
+
+        return signup.signup(request, self)
+
+    @path("signup/sent/")
+    def signup_sent_route(self, request):
+        from ..views import signup
+
+        return signup.signup_sent(request, self)
+
+    @re_path(r"^signup/verify/(?P<token>[A-Za-z0-9_-]{20,300})/$")
+    def signup_verify_route(self, request, token):
+        from ..views import signup
+
+        return signup.verify(request, self, token)
+
 
 class TicketFormField(AbstractFormField):
     INFO = "info"

@@ -42,6 +42,46 @@ class HelpdeskSettings(BaseSiteSetting):
         blank=True,
         help_text=_("Told about new tickets when a department has no staff members."),
     )
+    # Paid support
+    signup_enabled = models.BooleanField(
+        _("customers may sign up"),
+        default=False,
+        help_text=_(
+            "Offer the support centre's own sign-up form (e-mail address verified by a "
+            "link). Leave off when your site has its own accounts."
+        ),
+    )
+    welcome_pack = models.ForeignKey(
+        "wagtail_tickets.IncidentPack",
+        verbose_name=_("welcome pack"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Granted to each customer who signs up, once their address is verified."),
+    )
+    purchase_page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("purchase page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Where customers buy incidents or top up their balance."),
+    )
+    purchase_url = models.URLField(
+        _("purchase address"),
+        blank=True,
+        help_text=_("Or the address of an outside shop; the page above wins when both are set."),
+    )
+    low_incidents_threshold = models.PositiveSmallIntegerField(
+        _("tell customers when incidents fall to"),
+        default=1,
+        help_text=_(
+            "Customers are e-mailed when this many incidents are left, and again at none. "
+            "0: only at none."
+        ),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -62,8 +102,26 @@ class HelpdeskSettings(BaseSiteSetting):
             heading=_("Attachments"),
         ),
         FieldPanel("notify_email"),
+        MultiFieldPanel(
+            [
+                FieldPanel("signup_enabled"),
+                FieldPanel("welcome_pack"),
+                FieldPanel("purchase_page"),
+                FieldPanel("purchase_url"),
+                FieldPanel("low_incidents_threshold"),
+            ],
+            heading=_("Paid support"),
+        ),
     ]
 
     class Meta:
         verbose_name = _("helpdesk settings")
         verbose_name_plural = _("helpdesk settings")
+
+    def purchase_link(self):
+        """The address where customers buy incidents or money, or ""."""
+        if self.purchase_page_id:
+            page = self.purchase_page
+            if page is not None and page.live:
+                return page.get_url() or ""
+        return self.purchase_url

@@ -15,6 +15,7 @@ from wagtail.models import Site
 from .. import captcha, deflection, kb_search, workflow
 from ..forms import TicketForm
 from ..models import HelpdeskSettings, Ticket
+from . import account
 from .utils import private_link, submitter_info
 
 # The confirmation travels in a short-lived signed cookie rather than the session, so
@@ -75,11 +76,50 @@ def _suggest_config(request, page):
     }
 
 
+def _open_ticket(request, page, ticket_form, submitter):
+    data = ticket_form.cleaned_data
+    anonymous = not request.user.is_authenticated
+    return workflow.open_ticket(
+        department=page,
+        subject=data["subject"],
+        body=data["message"],
+        customer=None if anonymous else request.user,
+        customer_name=data["name"],
+        customer_email=data["email"],
+        custom_fields=ticket_form.custom_field_values(),
+        attachments=data.get("attachments") or [],
+        submitter=submitter,
+    )
+
+
+def _filed(request, page, ticket, raw_token):
+    """Off to the thanks page, which shows the code and the private link once."""
+    thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
+    response = redirect(thanks_url)
+    response.set_signed_cookie(
+        THANKS_COOKIE,
+        json.dumps(
+            {"code": ticket.code, "link": private_link(request, page.get_helpdesk(), raw_token)}
+        ),
+        salt=THANKS_SALT,
+        max_age=THANKS_MAX_AGE,
+        path=thanks_url,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @never_cache
 def form(request, page):
     if page.login_required and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     site_settings = HelpdeskSettings.for_request(request)
+    # Paid support: what this request costs, or a log-in page in place of the form.
+    quote = workflow.quote_for(request.user, page, detail=request.method != "POST")
+    if quote.needs_login:
+        return account.paid_department_gate(request, page, quote, site_settings)
     mode = captcha.effective_mode(site_settings, request.user)
     kwargs = {
         "department": page,
@@ -91,6 +131,7 @@ def form(request, page):
     about_article = _about_article(request, site)
     if request.method == "POST":
         ticket_form = TicketForm(request.POST, request.FILES, **kwargs)
+        status = 400
         if ticket_form.is_valid():
             submitter = submitter_info(request, page)
             if about_article is not None:
@@ -106,39 +147,17 @@ def form(request, page):
                     ),
                 )
             else:
-                data = ticket_form.cleaned_data
-                ticket, raw_token = workflow.open_ticket(
-                    department=page,
-                    subject=data["subject"],
-                    body=data["message"],
-                    customer=None if anonymous else request.user,
-                    customer_name=data["name"],
-                    customer_email=data["email"],
-                    custom_fields=ticket_form.custom_field_values(),
-                    attachments=data.get("attachments") or [],
-                    submitter=submitter,
-                )
-                if request.POST.get(SHOWN_FIELD) == "1":
-                    deflection.record_filed(page)
-                thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
-                response = redirect(thanks_url)
-                response.set_signed_cookie(
-                    THANKS_COOKIE,
-                    json.dumps(
-                        {
-                            "code": ticket.code,
-                            "link": private_link(request, page.get_helpdesk(), raw_token),
-                        }
-                    ),
-                    salt=THANKS_SALT,
-                    max_age=THANKS_MAX_AGE,
-                    path=thanks_url,
-                    secure=request.is_secure(),
-                    httponly=True,
-                    samesite="Lax",
-                )
-                return response
-        status = 400
+                try:
+                    ticket, raw_token = _open_ticket(request, page, ticket_form, submitter)
+                except workflow.PaymentRequired as refusal:
+                    # Nothing was created; the form keeps what was typed.
+                    ticket_form.add_error(None, str(refusal))
+                    quote = workflow.quote_for(request.user, page)
+                    status = 402
+                else:
+                    if request.POST.get(SHOWN_FIELD) == "1":
+                        deflection.record_filed(page)
+                    return _filed(request, page, ticket, raw_token)
     else:
         ticket_form = TicketForm(**kwargs)
         status = 200
@@ -152,6 +171,8 @@ def form(request, page):
         suggest_config=_suggest_config(request, page),
         suggestions_shown=request.method == "POST" and request.POST.get(SHOWN_FIELD) == "1",
     )
+    if not quote.is_free:
+        context.update(account.billing_context(request, page, quote, site_settings))
     return TemplateResponse(request, page.get_template(request), context, status=status)
 
 

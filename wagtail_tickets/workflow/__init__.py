@@ -7,6 +7,7 @@ ticket fields or creates messages by hand.
 """
 
 from .assignment import assign, auto_assign
+from .billing import BillingError, PaymentRequired, quote_for
 from .desk import delete_message, edit_message, merge, record_view, update_fields
 from .knowledge import convert_to_article
 from .tickets import (
@@ -22,6 +23,8 @@ from .tickets import (
 )
 
 __all__ = [
+    "BillingError",
+    "PaymentRequired",
     "WorkflowError",
     "assign",
     "auto_assign",
@@ -36,6 +39,7 @@ __all__ = [
     "next_code",
     "open_ticket",
     "post_reply",
+    "quote_for",
     "record_view",
     "reopen",
     "update_fields",

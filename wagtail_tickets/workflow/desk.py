@@ -169,6 +169,12 @@ def merge(target, sources, *, user):
             data={"into": {"id": locked_target.pk, "code": locked_target.code}},
         )
     _refresh_counters(locked_target)
+    # The customer pays for one conversation once: what opening each merged-away ticket
+    # cost is given back.
+    from .billing import release_merged
+
+    for source in sources:
+        release_merged(source, into=locked_target, actor=user)
     for source in sources:
         # The closing reply tells the customer the new code; it lives on the source so
         # the old private link shows where to go.

@@ -150,6 +150,11 @@ def open_ticket(
     )
     ticket.due_at = _due_at(ticket, priority, now)
     ticket.save(force_insert=True)
+    # Paid support: charged in this transaction, before anything else is written; a
+    # refusal (billing.PaymentRequired) leaves nothing behind.
+    from .billing import charge_new_ticket, opening_log_data
+
+    charge = charge_new_ticket(ticket, actor=actor, at=now)
     message = Message.objects.create(
         ticket=ticket,
         body=body,
@@ -164,7 +169,7 @@ def open_ticket(
         ticket,
         "wagtail_tickets.ticket.create",
         user=actor or customer,
-        data={"code": ticket.code, "source": source},
+        data={"code": ticket.code, "source": source, **opening_log_data(charge)},
         timestamp=now,
     )
     if department.assignment_strategy != department.Assignment.MANUAL:

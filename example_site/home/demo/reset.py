@@ -1,9 +1,19 @@
 """Removing what an earlier load made, so --reset can build it again from scratch."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from wagtail.models import ModelLogEntry
 
-from wagtail_tickets.models import Attachment, DepartmentCounter, DepartmentPage, Ticket
+from wagtail_tickets.models import (
+    Attachment,
+    CustomerSignup,
+    DepartmentCounter,
+    DepartmentPage,
+    IncidentGrant,
+    LedgerEntry,
+    SupportAccount,
+    Ticket,
+)
 
 from .pages import find_helpdesk
 from .people import delete_demo_users
@@ -30,4 +40,13 @@ def delete_demo(home):
             if not Ticket.objects.filter(code__startswith=f"{prefix}-").exists():
                 DepartmentCounter.objects.filter(prefix=prefix).delete()
         helpdesk.delete()
+    erase_paid_support()
     delete_demo_users()
+
+
+def erase_paid_support():
+    """Paid support's ledger is append-only for the application; a demo reset starts it
+    afresh below the ORM (the packs stay)."""
+    with connection.cursor() as cursor:
+        for model in (LedgerEntry, IncidentGrant, SupportAccount, CustomerSignup):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")

@@ -11,6 +11,7 @@ from wagtail.models import Page
 
 from wagtail_tickets.models import Ticket
 
+from ...demo import billing as paid_support
 from ...demo import knowledge, pages, people
 from ...demo.reset import delete_demo
 from ...demo.tickets import TicketMaker
@@ -71,6 +72,7 @@ class Command(BaseCommand):
             }
             maker = TicketMaker(departments, agents, customers, timezone.now())
             created = len(maker.make_all())
+        paid_support.ensure_billing(helpdesk, customers, staff["peter"], timezone.now())
         return {
             "site_url": site.root_url if site else f"http://{hostname}:{port}",
             "helpdesk": helpdesk,

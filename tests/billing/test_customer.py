@@ -46,7 +46,7 @@ def test_anonymous_visitor_sees_the_price_and_log_in_instead_of_a_form(
     assert response.status_code == 200
     assert "A request here costs $500.00." in page
     assert 'name="subject"' not in page
-    assert f'href="/login/?next={paid_department.url}"' in page
+    assert f'href="/accounts/login/?next={paid_department.url}"' in page
     assert "signup/?next=" in page
     page = html(client.get(incident_department.url))
     assert "uses 1 prepaid incident" in page
@@ -125,7 +125,7 @@ def account_url(helpdesk):
 def test_my_account_needs_log_in(client, helpdesk):
     response = client.get(account_url(helpdesk))
     assert response.status_code == 302
-    assert response["Location"].startswith("/login/")
+    assert response["Location"].startswith("/accounts/login/")
     response = client.get(account_url(helpdesk) + "statement/")
     assert response.status_code == 302
 

@@ -40,7 +40,7 @@ def paid(live_site):
 
 
 def log_in(page, base, username, password):
-    page.goto(base + "/login/")
+    page.goto(base + "/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()

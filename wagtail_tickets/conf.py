@@ -21,6 +21,10 @@ DEFAULTS = {
     # Requests a minute one address may make to a department's article suggestions
     # (typing a subject makes a few); 0 turns the limit off.
     "SUGGEST_REQUESTS_PER_MINUTE": 60,
+    # Customer replies to one ticket within this many seconds of the staff's last mail
+    # about it are collected into one mail (notifications.customer_replies); 0 mails
+    # each reply on its own.
+    "REPLY_DIGEST_SECONDS": 300,
 }
 
 

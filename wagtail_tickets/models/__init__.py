@@ -1,4 +1,5 @@
 from .desk import SavedSearch, Star, TicketView
+from .digests import ReplyDigest
 from .knowledge import (
     ArticlePage,
     ArticlePageTag,
@@ -8,6 +9,7 @@ from .knowledge import (
     SuggestionStat,
 )
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
+from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
 from .staff import StaffMember
 from .tickets import (
@@ -25,6 +27,7 @@ __all__ = [
     "ArticleVote",
     "KnowledgeBaseIndexPage",
     "RelatedArticle",
+    "ReplyDigest",
     "SuggestionStat",
     "Attachment",
     "DepartmentCounter",
@@ -39,5 +42,6 @@ __all__ = [
     "Status",
     "Ticket",
     "TicketFormField",
+    "TicketSearch",
     "TicketView",
 ]

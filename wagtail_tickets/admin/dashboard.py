@@ -3,15 +3,18 @@
 Shown to desk users only (a staff profile, "view all departments" or superuser). Every
 list starts from ``visible_tickets``; "my departments" follows ``menu.my_departments_filter``.
 Four queries whatever the number of tickets: one for the three counts, one per list.
+The counts stop at ``counts.COUNT_CAP`` ("999+"), so their cost does not grow with the
+number of active tickets.
 """
 
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
 
 from ..permissions import visible_tickets
+from . import counts as desk_counts
 from .menu import is_desk_user, my_departments_filter
 
 MY_TICKETS_LIMIT = 10
@@ -41,10 +44,12 @@ class HelpdeskPanel(Component):
         unassigned = Q(assignee__isnull=True) & my_departments_filter(user)
         overdue = Q(due_at__lt=now)
 
-        counts = active.aggregate(
-            mine=Count("pk", filter=Q(assignee=user)),
-            unassigned=Count("pk", filter=unassigned),
-            overdue=Count("pk", filter=overdue),
+        cap = desk_counts.COUNT_CAP
+        counts = desk_counts.capped_counts(
+            cap,
+            mine=active.filter(assignee=user),
+            unassigned=active.filter(unassigned),
+            overdue=active.filter(overdue),
         )
 
         def listing(condition, order, limit):
@@ -64,22 +69,28 @@ class HelpdeskPanel(Component):
             {
                 "key": "mine",
                 "heading_count": counts["mine"],
+                "shown_count": desk_counts.display_count(counts["mine"], cap),
                 "tickets": listing(Q(assignee=user), latest_first, MY_TICKETS_LIMIT),
                 "url": _reverse("helpdesk_inbox:index", query="assignee=me"),
             },
             {
                 "key": "unassigned",
                 "heading_count": counts["unassigned"],
+                "shown_count": desk_counts.display_count(counts["unassigned"], cap),
                 "tickets": listing(unassigned, latest_first, UNASSIGNED_LIMIT),
                 "url": _reverse("helpdesk_inbox:index", query="assignee=unassigned"),
             },
             {
                 "key": "overdue",
                 "heading_count": counts["overdue"],
+                "shown_count": desk_counts.display_count(counts["overdue"], cap),
                 "tickets": listing(overdue, due_first, OVERDUE_LIMIT),
                 "url": _reverse("helpdesk_inbox:index", query="overdue=1"),
             },
         ]
+        for entry in sections:
+            count = entry["heading_count"]
+            entry["more"] = count >= cap or count > len(entry["tickets"])
         return {
             "sections": sections,
             "inbox_url": _reverse("helpdesk_inbox:index"),

@@ -262,5 +262,7 @@ def test_capped_counts_are_one_query(agent, department, customer, django_assert_
         factories.open_ticket(department, customer=customer, subject=f"T {n}")
     active = Ticket.objects.active()
     with django_assert_num_queries(1):
-        result = capped_counts(4, all=active, none=active.filter(pk=0), one=active.filter(subject="T 1"))
+        result = capped_counts(
+            4, all=active, none=active.filter(pk=0), one=active.filter(subject="T 1")
+        )
     assert result == {"all": 4, "none": 0, "one": 1}

@@ -7,12 +7,15 @@ The counts stop at ``counts.COUNT_CAP`` ("999+"), so their cost does not grow wi
 number of active tickets.
 """
 
+from django.db import DatabaseError, connection
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
 
+from ..models import Ticket
+from ..models.tickets import attach_lookups
 from ..permissions import visible_tickets
 from . import counts as desk_counts
 from .menu import is_desk_user, my_departments_filter
@@ -53,11 +56,14 @@ class HelpdeskPanel(Component):
         )
 
         def listing(condition, order, limit):
-            tickets = list(
-                active.filter(condition)
-                .select_related("status", "priority")
-                .order_by(*order)[:limit]
-            )
+            queryset = active.filter(condition)
+            tickets = None
+            if order is latest_first and connection.vendor == "sqlite":
+                tickets = _newest_first_on_sqlite(queryset, limit)
+            if tickets is None:
+                tickets = list(
+                    queryset.select_related("status", "priority").order_by(*order)[:limit]
+                )
             for ticket in tickets:
                 ticket.admin_url = _reverse("helpdesk_tickets:detail", ticket.pk)
                 ticket.is_overdue = ticket.due_at is not None and ticket.due_at < now
@@ -97,6 +103,37 @@ class HelpdeskPanel(Component):
             "now": now,
             "request": request,
         }
+
+
+#: (status, last_message_at DESC): walked newest first for each active status.
+NEWEST_INDEX = "wt_ticket_status_last"
+
+
+def _newest_first_on_sqlite(queryset, limit):
+    """The newest few of many active tickets, read in index order (SQLite).
+
+    Given ``status IN (...) AND assignee ... AND department IN (...)``, SQLite's planner
+    picks the index that matches the most columns (status, assignee, department) and
+    sorts every matching ticket: 20,000 unassigned active tickets took 100 ms. Told to
+    walk (status, last_message_at), it stops after the first few of each status
+    (under 1 ms). It stops early only when the index gives the whole order, so the
+    order is ``last_message_at`` alone (ties, to the microsecond, in any order).
+    PostgreSQL's planner weighs the LIMIT itself and needs no hint. Returns None if the
+    hint cannot be applied (the query is then run as usual).
+    """
+    queryset = queryset.order_by(F("last_message_at").desc())[:limit]
+    sql, params = queryset.query.sql_with_params()
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    marker = f"FROM {table}"
+    if marker not in sql:
+        return None
+    hinted = sql.replace(marker, f"{marker} INDEXED BY {NEWEST_INDEX}", 1)
+    try:
+        tickets = list(Ticket.objects.raw(hinted, params))
+    except DatabaseError:  # the index is gone: plan as usual
+        return None
+    attach_lookups(tickets)
+    return tickets
 
 
 @hooks.register("construct_homepage_panels")

@@ -53,9 +53,13 @@ $(STAMP): pyproject.toml | $(VPY)
 
 install: $(STAMP)
 
+# The task worker (django-tasks-db) sends the notifications beside the server; Ctrl-C
+# stops both.
 demo: $(STAMP)
 	$(MANAGE) migrate
 	$(MANAGE) load_demo
+	$(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(STAMP)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_recaptcha",
     "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -109,8 +110,10 @@ LOGOUT_REDIRECT_URL = "/"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "helpdesk@example.com"
 
-# Notifications run in the request; a real site runs a django-tasks-db worker instead.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Notifications go through django-tasks-db's queue, as in production: `make demo` runs
+# `manage.py db_worker` beside the server. Without a worker, set the ImmediateBackend
+# here (django_tasks' default): the mails are then sent after each response.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 WAGTAIL_SITE_NAME = "Example helpdesk"
 WAGTAILADMIN_BASE_URL = "http://localhost:8000"

@@ -5,9 +5,11 @@ import logging
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from . import background, signals
-from .models import Priority, Status
+from . import background, kb_search, signals
+from .models import HelpdeskSettings, Priority, Status
 from .models.tickets import forget_cached_rows
 from .tasks import notify_customer_reply, send_merge_notifications, send_notification
 
@@ -72,3 +74,24 @@ def on_lookup_row_changed(sender, **kwargs):
     # cached the old rows while the change was in flight.
     forget_cached_rows(sender)
     transaction.on_commit(lambda: forget_cached_rows(sender))
+
+
+@receiver(post_save, sender=HelpdeskSettings)
+@receiver(post_delete, sender=HelpdeskSettings)
+def on_settings_changed(sender, instance, **kwargs):
+    HelpdeskSettings.forget_cached(instance.site_id)
+    transaction.on_commit(lambda: HelpdeskSettings.forget_cached(instance.site_id))
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+@receiver(post_page_move)
+@receiver(post_delete, sender=Page)
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+@receiver(post_save, sender=Site)
+@receiver(post_delete, sender=Site)
+def on_page_tree_changed(sender, **kwargs):
+    # The department forms' "search the knowledge base" link may point elsewhere now.
+    kb_search.forget_knowledge_base_urls()
+    transaction.on_commit(kb_search.forget_knowledge_base_urls)

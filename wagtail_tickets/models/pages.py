@@ -2,6 +2,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -40,6 +41,25 @@ class HelpdeskPage(RoutablePageMixin, Page):
     class Meta:
         verbose_name = _("support centre")
         verbose_name_plural = _("support centres")
+
+    def route(self, request, path_components):
+        """A department below is found with one query, its specific row included.
+
+        Wagtail's own routing reads the child page, then its specific row; every visit
+        to a department form goes through here. The support centre's own routes (tickets,
+        access, lookup) still come first, and any other child is routed as usual.
+        """
+        if path_components and self.live:
+            try:
+                self.resolve_subpage("/" + "/".join(path_components) + "/")
+            except Http404:
+                child = (
+                    DepartmentPage.objects.child_of(self).filter(slug=path_components[0]).first()
+                )
+                if child is not None:
+                    child._cached_parent_obj = self
+                    return child.route(request, path_components[1:])
+        return super().route(request, path_components)
 
     def get_departments(self):
         return DepartmentPage.objects.child_of(self).live().public().order_by("path")

@@ -794,6 +794,13 @@ def scenario_submit(fx):
     return request
 
 
+def scenario_department_form(fx):
+    """An anonymous visitor opens a department's form (two custom fields)."""
+    c = client()
+    url = fx.department_url
+    return lambda: c.get(url)
+
+
 def scenario_customer_ticket(fx):
     """A logged-in customer opens their ticket with five messages."""
     c = client(fx.customer)
@@ -1145,6 +1152,7 @@ def scenario_kb_search(fx):
 
 # name -> (builder, expected status code)
 SCENARIOS = {
+    "department_form": (scenario_department_form, 200),
     "submit": (scenario_submit, 302),
     "customer_ticket": (scenario_customer_ticket, 200),
     "support_centre": (scenario_support_centre, 200),

@@ -41,7 +41,7 @@ def reply(ticket, commit, body):
 # --- after the response ---------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_mail_is_sent_after_the_response_not_inside_it(monkeypatch, site_settings, department):
     """With the default in-process backend the visitor's response is complete before any
     mail is rendered; the mail still goes out before the request's process moves on."""

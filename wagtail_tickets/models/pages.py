@@ -43,22 +43,31 @@ class HelpdeskPage(RoutablePageMixin, Page):
         verbose_name_plural = _("support centres")
 
     def route(self, request, path_components):
-        """A department below is found with one query, its specific row included.
+        """A department below is found with one query, its specific row joined.
 
         Wagtail's own routing reads the child page, then its specific row; every visit
         to a department form goes through here. The support centre's own routes (tickets,
-        access, lookup) still come first, and any other child is routed as usual.
+        access, lookup) still come first, and any other child (a knowledge base) costs
+        the same two queries as with Wagtail's routing.
         """
         if path_components and self.live:
             try:
                 self.resolve_subpage("/" + "/".join(path_components) + "/")
             except Http404:
                 child = (
-                    DepartmentPage.objects.child_of(self).filter(slug=path_components[0]).first()
+                    Page.objects.child_of(self)
+                    .filter(slug=path_components[0])
+                    .select_related("departmentpage")
+                    .first()
                 )
-                if child is not None:
-                    child._cached_parent_obj = self
-                    return child.route(request, path_components[1:])
+                if child is None:
+                    raise
+                try:
+                    specific = child.departmentpage
+                except DepartmentPage.DoesNotExist:
+                    specific = child.specific  # a knowledge base: as Wagtail does
+                specific._cached_parent_obj = self
+                return specific.route(request, path_components[1:])
         return super().route(request, path_components)
 
     def get_departments(self):

@@ -58,8 +58,15 @@ class HelpdeskPanel(Component):
         def listing(condition, order, limit):
             queryset = active.filter(condition)
             tickets = None
-            if order is latest_first and connection.vendor == "sqlite":
-                tickets = _newest_first_on_sqlite(queryset, limit)
+            if order is latest_first:
+                # The newest of possibly tens of thousands: ordered by last_message_at
+                # alone, so an index gives the order and the database stops after
+                # ``limit`` rows instead of sorting them all (81 ms on PostgreSQL for
+                # 20,000 unassigned tickets before, 0.2 ms after). The workflow always
+                # sets last_message_at.
+                queryset = queryset.filter(last_message_at__isnull=False)
+                if connection.vendor == "sqlite":
+                    tickets = _newest_first_on_sqlite(queryset, limit)
             if tickets is None:
                 tickets = list(
                     queryset.select_related("status", "priority").order_by(*order)[:limit]
@@ -69,7 +76,7 @@ class HelpdeskPanel(Component):
                 ticket.is_overdue = ticket.due_at is not None and ticket.due_at < now
             return tickets
 
-        latest_first = (F("last_message_at").desc(nulls_last=True), "-created_at", "-pk")
+        latest_first = (F("last_message_at").desc(),)
         due_first = ("due_at", "pk")
         sections = [
             {

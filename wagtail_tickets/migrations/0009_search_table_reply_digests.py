@@ -78,6 +78,10 @@ class Migration(migrations.Migration):
                 'db_table': 'wagtail_tickets_ticketsearch',
             },
         ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(fields=['status', 'due_at', 'department'], name='wt_ticket_status_due'),
+        ),
         migrations.RunPython(search.create_vendor_structures, search.drop_vendor_structures),
         migrations.RunPython(build_search_table, migrations.RunPython.noop),
         migrations.RunPython(forget_wagtail_index_entries, migrations.RunPython.noop),

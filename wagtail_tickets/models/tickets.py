@@ -305,6 +305,9 @@ class Ticket(models.Model):
             models.Index(
                 fields=["status", "assignee", "department"], name="wt_ticket_status_assignee"
             ),
+            # The desk's "overdue" count: a few active statuses, due_at < now, read from the
+            # index alone (department included for the visibility filter).
+            models.Index(fields=["status", "due_at", "department"], name="wt_ticket_status_due"),
             models.Index(fields=["customer", "-created_at"], name="wt_ticket_customer"),
             models.Index(fields=["submitter_ip", "created_at"], name="wt_ticket_ip_created"),
             models.Index(fields=["resolved_at", "subject_key"], name="wt_ticket_resolved_topic"),

@@ -1205,10 +1205,8 @@ class AfterResponseClock:
 
         self.background = background
         self.original = background.run_pending
-        self.seconds = 0.0
-        self.cpu_seconds = 0.0
-        self.queries_before = None
         self.ran = 0
+        self.reset()
         background.run_pending = self
 
     def __call__(self):
@@ -1216,6 +1214,7 @@ class AfterResponseClock:
 
         self.queries_before = len(connection.queries_log)
         started, cpu_started = time.perf_counter(), time.process_time()
+        sql_started = self.sql_clock.seconds if self.sql_clock else 0.0
         try:
             ran = self.original()
             self.ran += ran or 0
@@ -1223,10 +1222,14 @@ class AfterResponseClock:
         finally:
             self.seconds += time.perf_counter() - started
             self.cpu_seconds += time.process_time() - cpu_started
+            if self.sql_clock:
+                self.sql_seconds += self.sql_clock.seconds - sql_started
 
-    def reset(self):
+    def reset(self, sql_clock=None):
         self.seconds = 0.0
         self.cpu_seconds = 0.0
+        self.sql_seconds = 0.0
+        self.sql_clock = sql_clock
         self.queries_before = None
 
 
@@ -1257,7 +1260,7 @@ def run_scenario(name, fx, args, after_clock):
     for _ in range(args.requests):
         mail.outbox = []
         sql_clock = SQLClock()
-        after_clock.reset()
+        after_clock.reset(sql_clock)
         with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(sql_clock):
             started, cpu_started = time.perf_counter(), time.process_time()
             response = request()
@@ -1274,7 +1277,7 @@ def run_scenario(name, fx, args, after_clock):
         if after_clock.ran and after_clock.queries_before is not None:
             after_queries = captured.final_queries - after_clock.queries_before
             queries -= after_queries
-        sql_times.append(sql_clock.seconds * 1000)
+        sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False), file=sys.stderr)

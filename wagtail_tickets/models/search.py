@@ -244,6 +244,7 @@ def fts5_available():
 
 def create_vendor_structures(apps, schema_editor):
     conn = schema_editor.connection
+    _fts5.clear()
     if conn.vendor == "postgresql":
         schema_editor.execute(
             f"ALTER TABLE {TABLE} ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("

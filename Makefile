@@ -55,10 +55,13 @@ $(STAMP): pyproject.toml | $(VPY)
 install: $(STAMP)
 
 # PORT reaches the example's settings too (the admin's base URL); load_demo gives the
-# demo Site the port, so links in mails and on the thanks page follow a move.
+# demo Site the port, so links in mails and on the thanks page follow a move. The task
+# worker (django-tasks-db) sends the notifications beside the server; Ctrl-C stops both.
 demo: $(STAMP)
 	$(MANAGE) migrate
 	PORT=$(PORT) $(MANAGE) load_demo --port $(PORT)
+	PORT=$(PORT) $(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	PORT=$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(STAMP)

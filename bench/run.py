@@ -12,6 +12,13 @@ django.test.Client and prints one JSON object per line:
     {"scenario": ..., "tickets": N, "db": ..., "requests": R, "p50_ms": ..., "p95_ms": ...,
      "queries": <SQL queries of the last request>, "sql_p50_ms": ..., "peak_rss_mib": ...}
 
+cpu_p50_ms is the median CPU time of this process per request (SQLite's work included,
+PostgreSQL's not): steadier than wall time when other processes share the cores. Writes
+also give after_response_p50_ms, after_response_queries and total_p50_ms: with the
+default (in-process) task backend, notifications run once the response has been sent
+(wagtail_tickets.background); the visitor does not wait for them, the process does.
+Every line names the data's --shape and the --tasks backend it was measured with.
+
 sql_p50_ms is the median time per request spent executing SQL: the part that grows with
 the data, and steadier than wall time on a busy machine. (SQLite computes some rows
 while they are fetched, after the execute, so there it is a lower bound.)
@@ -25,7 +32,10 @@ each (customer, staff, customer, staff), the newest at most 1,000 of them active
 rest resolved or closed (ACTIVE_TICKETS), 200 customer accounts, 10 agents with desk
 profiles in two departments each (agent01, who sees two of the five departments, is the
 measuring user of the desk scenarios), statuses and priorities varied, 60 % assigned,
-some overdue; then the search index is built in batches (its time is printed). The kb_*
+some overdue; then the tickets' search table is filled in batches (its time is printed).
+That is --shape realistic; --shape helpdesk is django-helpdesk's benchmark workload: 5
+messages a ticket (the first and 4 follow-ups), half of all tickets active, the 10 agents
+in all five departments, the inbox keyword in 2 % of the subjects. The kb_*
 scenarios first add a knowledge base of --articles published articles (default 5,000),
 bulk-inserted and indexed for search.
 """
@@ -63,6 +73,24 @@ def parse_args(argv=None):
         help="published knowledge-base articles for the kb_* scenarios (5000)",
     )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--shape",
+        choices=sorted(SHAPES),
+        default="realistic",
+        help="the data: 'realistic' (a long history, at most 1,000 active tickets, agents "
+        "in two departments) or 'helpdesk' (django-helpdesk's benchmark workload: half the "
+        "tickets active, 5 messages each, 10 agents in every department, a keyword in 2 %%); "
+        "with --reuse it is read from the database",
+    )
+    parser.add_argument(
+        "--tasks",
+        choices=sorted(TASK_BACKENDS),
+        default="default",
+        help="the task backend: 'default' (django_tasks' ImmediateBackend, what a site gets "
+        "from the README: mails rendered and sent after each response, in the same process), "
+        "'worker' (django-tasks-db: the request only enqueues; the worker's throughput is "
+        "measured after the scenarios) or 'none' (tasks never run: the floor)",
+    )
     parser.add_argument("--requests", type=int, default=50, help="timed requests per scenario")
     parser.add_argument("--out", help="also append the JSON lines to this file")
     parser.add_argument(
@@ -141,7 +169,15 @@ class Database:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
-def configure_django(db):
+#: --tasks: the TASKS setting of each choice.
+TASK_BACKENDS = {
+    "default": "django_tasks.backends.immediate.ImmediateBackend",
+    "worker": "django_tasks_db.DatabaseBackend",
+    "none": "django_tasks.backends.dummy.DummyBackend",
+}
+
+
+def configure_django(db, tasks="default"):
     # tests.settings picks its database from WT_DB when it is imported.
     os.environ["WT_DB"] = "postgres" if db.kind == "postgres" else "sqlite"
     os.environ.pop("DJANGO_SETTINGS_MODULE", None)
@@ -152,8 +188,12 @@ def configure_django(db):
     database.pop("TEST", None)
     values.update(
         DATABASES={"default": database},
-        # Notifications are enqueued as usual but never run or sent.
-        TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
+        # Notifications run as on a site: rendered and handed to the (in-memory) mail
+        # backend by the chosen task backend.
+        TASKS={"default": {"BACKEND": TASK_BACKENDS[tasks]}},
+        INSTALLED_APPS=[*base.INSTALLED_APPS, "django_tasks_db"]
+        if "django_tasks_db" not in base.INSTALLED_APPS
+        else base.INSTALLED_APPS,
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         MEDIA_ROOT=os.path.join(db.tmpdir, "media"),
         DEBUG=False,
@@ -188,6 +228,7 @@ class Fixture:
     index_seconds: float = 0.0
     article_count: int = 0
     kb: object = None
+    shape: str = "realistic"
 
     @property
     def helpdesk_url(self):
@@ -278,6 +319,27 @@ PROBLEMS = [
 KEYWORD = "firewall"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What the generated history looks like (--shape)."""
+
+    name: str
+    messages: int  # per ticket, the customer's first included
+    active_limit: int | None  # at most this many active tickets (None: no limit)
+    active_share: float  # at most this share of the tickets active
+    departments_per_agent: int
+    keyword_share: float | None  # the keyword's share of tickets (None: one product in 40)
+
+
+SHAPES = {
+    # A helpdesk with a long history: open work bounded by the staff.
+    "realistic": Shape("realistic", 4, ACTIVE_TICKETS, 0.5, 2, None),
+    # django-helpdesk's benchmark workload: 4 follow-ups after the first message, half
+    # the tickets active, 10 agents in all 5 departments, a keyword in 2 %.
+    "helpdesk": Shape("helpdesk", 5, None, 0.5, 5, 0.02),
+}
+
+
 def build_pages():
     from wagtail.models import Site
 
@@ -316,8 +378,9 @@ def build_pages():
     return HelpdeskPage.objects.get(pk=helpdesk.pk), departments
 
 
-def build_people(departments):
-    """200 customer accounts and 10 agents with desk profiles, two departments each."""
+def build_people(departments, shape):
+    """200 customer accounts and 10 agents with desk profiles, in two departments each
+    (all five in the helpdesk shape)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
 
@@ -360,7 +423,8 @@ def build_people(departments):
     links = []
     by_department = {d.pk: [] for d in departments}
     for n, agent in enumerate(agents):
-        for department in (departments[n % 5], departments[(n + 1) % 5]):
+        for k in range(shape.departments_per_agent):
+            department = departments[(n + k) % len(departments)]
             links.append(
                 StaffMember.departments.through(
                     staffmember_id=profiles[agent.pk].pk, departmentpage_id=department.pk
@@ -371,8 +435,8 @@ def build_people(departments):
     return customers, agents, by_department
 
 
-def bulk_tickets(departments, count, customers, agents_by_department):
-    """N tickets over the departments, 4 messages each, written in batches."""
+def bulk_tickets(departments, count, customers, agents_by_department, shape):
+    """N tickets over the departments, shape.messages messages each, written in batches."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -383,7 +447,15 @@ def bulk_tickets(departments, count, customers, agents_by_department):
     statuses = list(Status.objects.all())
     active = [s for s in statuses if s.kind in Status.ACTIVE_KINDS]
     archived_statuses = [s for s in statuses if s.kind in Status.ARCHIVED_KINDS]
-    active_count = min(count // 2, ACTIVE_TICKETS)
+    active_count = int(count * shape.active_share)
+    if shape.active_limit is not None:
+        active_count = min(active_count, shape.active_limit)
+    others = [p for p in PRODUCTS if p != KEYWORD]
+
+    def product():
+        if shape.keyword_share is None:
+            return rng.choice(PRODUCTS)
+        return KEYWORD if rng.random() < shape.keyword_share else rng.choice(others)
     priorities = list(Priority.objects.all())
     now = timezone.now()
     products = ["Hosting", "Domains", "Mail"]
@@ -400,7 +472,7 @@ def bulk_tickets(departments, count, customers, agents_by_department):
                 created = now - timedelta(minutes=rng.randint(600, RECENT_DAYS * 24 * 60))
             else:
                 created = now - timedelta(minutes=rng.randint(RECENT_DAYS * 24 * 60, 365 * 24 * 60))
-            steps = sorted(rng.randint(10, 480) for _ in range(MESSAGES_PER_TICKET - 1))
+            steps = sorted(rng.randint(10, 480) for _ in range(shape.messages - 1))
             times = [created] + [created + timedelta(minutes=m) for m in steps]
             status = rng.choice(active if recent else archived_statuses)
             priority = rng.choice(priorities)
@@ -414,7 +486,7 @@ def bulk_tickets(departments, count, customers, agents_by_department):
                 due = now - timedelta(hours=rng.randint(1, 72))
             else:
                 due = now + timedelta(hours=rng.randint(1, 72))
-            subject = f"{rng.choice(PRODUCTS).capitalize()} {rng.choice(PROBLEMS)}"
+            subject = f"{product().capitalize()} {rng.choice(PROBLEMS)}"
             ticket = Ticket(
                 code=f"{department.code_prefix}-{number:06d}",
                 subject=subject,
@@ -441,15 +513,15 @@ def bulk_tickets(departments, count, customers, agents_by_department):
                 created_at=created,
                 updated_at=times[-1],
                 last_message_at=times[-1],
-                last_customer_message_at=times[2],
+                last_customer_message_at=times[-1 - (len(times) % 2 == 0)],
                 first_response_at=times[1],
                 resolved_at=times[-1] if archived else None,
                 closed_at=times[-1] if status.kind == Status.Kind.CLOSED else None,
-                message_count=MESSAGES_PER_TICKET,
+                message_count=shape.messages,
                 due_at=due,
             )
             ticket.wt_times = times
-            ticket.wt_other = rng.choice(PRODUCTS)
+            ticket.wt_other = rng.choice(PRODUCTS if shape.keyword_share is None else others)
             tickets.append(ticket)
         with transaction.atomic():
             Ticket.objects.bulk_create(tickets)
@@ -514,10 +586,16 @@ def index_in_batches(model, related):
 
 
 def build_search_index():
-    """Index every ticket (messages included); returns the seconds it took."""
-    from wagtail_tickets.models import Ticket
+    """Fill the tickets' search table (messages included), as ``helpdesk_reindex`` and
+    the migration do; returns the seconds it took."""
+    from django.db import transaction
 
-    return index_in_batches(Ticket, "messages")
+    from wagtail_tickets.models import search
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        search.rebuild_all()
+    return time.perf_counter() - started
 
 
 def analyze():
@@ -536,7 +614,7 @@ def analyze():
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
-def build_fixture(ticket_count):
+def build_fixture(ticket_count, shape):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
     from django.core.management import call_command
@@ -556,15 +634,15 @@ def build_fixture(ticket_count):
     site_settings.anonymous_tickets_per_hour = 32767
     site_settings.save()
 
-    customers, agents, by_department = build_people(departments)
-    bulk_tickets(departments, ticket_count, customers, by_department)
+    customers, agents, by_department = build_people(departments, shape)
+    bulk_tickets(departments, ticket_count, customers, by_department, shape)
     index_seconds = build_search_index()
     print(
-        f"# {ticket_count} tickets indexed for search in {index_seconds:.1f} s",
+        f"# {ticket_count} tickets put in the search table in {index_seconds:.1f} s",
         file=sys.stderr,
     )
 
-    agent = agents[0]  # departments 0 and 1
+    agent = agents[0]  # departments 0 and 1 (all five in the helpdesk shape)
     # The floor listing (Statuses) is measured as the same agent.
     agent.user_permissions.add(
         *Permission.objects.filter(
@@ -619,6 +697,7 @@ def build_fixture(ticket_count):
         keyword=KEYWORD,
         high_priority=Priority.objects.order_by("sort_order").last(),
         index_seconds=index_seconds,
+        shape=shape.name,
     )
 
 
@@ -631,11 +710,18 @@ def reuse_fixture():
         HelpdeskPage,
         KnowledgeBaseIndexPage,
         Priority,
+        StaffMember,
         Ticket,
     )
 
     User = get_user_model()
     departments = [DepartmentPage.objects.get(code_prefix=prefix) for _title, prefix in DEPARTMENTS]
+    agent_departments = StaffMember.departments.through.objects.filter(
+        staffmember__user__username="agent01"
+    ).count()
+    shape = "helpdesk" if agent_departments == SHAPES["helpdesk"].departments_per_agent else (
+        "realistic"
+    )
     customer = User.objects.get(username="customer")
     in_agent_departments = Ticket.objects.filter(department=departments[1]).order_by("pk")
     tickets = Ticket.objects.count()
@@ -653,6 +739,7 @@ def reuse_fixture():
         keyword=KEYWORD,
         high_priority=Priority.objects.order_by("sort_order").last(),
         kb=KnowledgeBaseIndexPage.objects.first(),
+        shape=shape,
     )
 
 
@@ -705,6 +792,13 @@ def scenario_submit(fx):
         )
 
     return request
+
+
+def scenario_department_form(fx):
+    """An anonymous visitor opens a department's form (two custom fields)."""
+    c = client()
+    url = fx.department_url
+    return lambda: c.get(url)
 
 
 def scenario_customer_ticket(fx):
@@ -1273,6 +1367,7 @@ def scenario_my_account(fx):
 
 # name -> (builder, expected status code)
 SCENARIOS = {
+    "department_form": (scenario_department_form, 200),
     "submit": (scenario_submit, 302),
     "customer_ticket": (scenario_customer_ticket, 200),
     "support_centre": (scenario_support_centre, 200),
@@ -1319,65 +1414,149 @@ class SQLClock:
             self.seconds += time.perf_counter() - started
 
 
-def run_scenario(name, fx, args):
+class AfterResponseClock:
+    """Times the work that ``wagtail_tickets.background`` runs once the response is sent.
+
+    A server writes the response to the visitor before that work starts, so it is not in
+    the visitor's time; it still occupies the process, so it is reported on its own.
+    """
+
+    def __init__(self):
+        from wagtail_tickets import background
+
+        self.background = background
+        self.original = background.run_pending
+        self.ran = 0
+        self.reset()
+        background.run_pending = self
+
+    def __call__(self):
+        from django.db import connection
+
+        self.queries_before = len(connection.queries_log)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        sql_started = self.sql_clock.seconds if self.sql_clock else 0.0
+        try:
+            ran = self.original()
+            self.ran += ran or 0
+            return ran
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.process_time() - cpu_started
+            if self.sql_clock:
+                self.sql_seconds += self.sql_clock.seconds - sql_started
+
+    def reset(self, sql_clock=None):
+        self.seconds = 0.0
+        self.cpu_seconds = 0.0
+        self.sql_seconds = 0.0
+        self.sql_clock = sql_clock
+        self.queries_before = None
+
+
+def run_scenario(name, fx, args, after_clock):
+    from django.core import mail
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     builder, expected = SCENARIOS[name]
+    base = {"scenario": name, "tickets": args.tickets, "db": args.db, "shape": args.shape}
     try:
         request = builder(fx)
     except Skip as skip:
-        return {
-            "scenario": name,
-            "tickets": args.tickets,
-            "db": args.db,
-            "skipped": True,
-            "note": str(skip),
-        }
+        return {**base, "skipped": True, "note": str(skip)}
     for _ in range(WARMUP):
         response = request()
         if response.status_code != expected:
             raise SystemExit(describe_failure(name, response, expected))
-    timings = []
-    sql_times = []
-    queries = 0
+    timings, totals, after_times, sql_times, cpu_times = [], [], [], [], []
+    queries = after_queries = 0
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
 
         profiler = Profiler()
         profiler.start()
+    after_clock.ran = 0
     for _ in range(args.requests):
+        mail.outbox = []
         sql_clock = SQLClock()
+        after_clock.reset(sql_clock)
         with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(sql_clock):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = request()
-            timings.append((time.perf_counter() - started) * 1000)
+            total = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu_started - after_clock.cpu_seconds) * 1000
+        after = after_clock.seconds * 1000
+        cpu_times.append(cpu)
+        totals.append(total)
+        after_times.append(after)
+        timings.append(total - after)
         if response.status_code != expected:
             raise SystemExit(describe_failure(name, response, expected))
         queries = len(captured.captured_queries)
-        sql_times.append(sql_clock.seconds * 1000)
+        if after_clock.ran and after_clock.queries_before is not None:
+            after_queries = captured.final_queries - after_clock.queries_before
+            queries -= after_queries
+        sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
     if args.show_queries:
         for query in captured.captured_queries:
-            print(f"[{name}] {query['time']}s {query['sql'][:300]}", file=sys.stderr)
+            print(f"[{name}] {query['time']}s {query['sql'][:4000]}", file=sys.stderr)
     result = {
-        "scenario": name,
-        "tickets": args.tickets,
-        "db": args.db,
+        **base,
+        "tasks": args.tasks,
         "requests": args.requests,
+        # What the visitor waits for: until the response is handed to the server.
         "p50_ms": round(statistics.median(timings), 2),
         "p95_ms": round(percentile(timings, 95), 2),
         "queries": queries,
         # The database's share of p50, less noisy than wall time on a shared machine.
         "sql_p50_ms": round(statistics.median(sql_times), 1),
+        # This process's CPU time for the response (SQLite's work included, PostgreSQL's
+        # not): what the request costs when other processes compete for the cores.
+        "cpu_p50_ms": round(statistics.median(cpu_times), 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if after_clock.ran:
+        # Notifications run after the response, in the same process (--tasks default).
+        result["after_response_p50_ms"] = round(statistics.median(after_times), 2)
+        result["after_response_queries"] = after_queries
+        result["total_p50_ms"] = round(statistics.median(totals), 2)
     if getattr(request, "note", ""):
         result["note"] = request.note
     return result
+
+
+def worker_throughput(args):
+    """Run the tasks the scenarios queued (--tasks worker) through django-tasks-db's
+    worker in this process; returns a JSON line with the tasks per second."""
+    from django.core import mail
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(status="READY").count()
+    if not queued:
+        return None
+    mail.outbox = []
+    started = time.perf_counter()
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    seconds = time.perf_counter() - started
+    failed = DBTaskResult.objects.filter(status="FAILED").count()
+    return {
+        "scenario": "worker_drain",
+        "tickets": args.tickets,
+        "db": args.db,
+        "shape": args.shape,
+        "tasks": args.tasks,
+        "queued": queued,
+        "failed": failed,
+        "mails": len(mail.outbox),
+        "seconds": round(seconds, 2),
+        "tasks_per_s": round(queued / seconds, 1) if seconds else None,
+    }
 
 
 def percentile(values, pct):
@@ -1390,19 +1569,28 @@ def percentile(values, pct):
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def emit(result, args):
+    line = json.dumps(result)
+    print(line, flush=True)
+    if args.out:
+        with open(args.out, "a") as out:
+            out.write(line + "\n")
+
+
 def main(argv=None):
     args = parse_args(argv)
     db = Database(args.db, name=args.reuse)
     if not args.reuse:
         db.create()
     try:
-        configure_django(db)
+        configure_django(db, args.tasks)
         started = time.perf_counter()
         if args.reuse:
             fx = reuse_fixture()
             args.tickets = fx.tickets
+            args.shape = fx.shape
         else:
-            fx = build_fixture(args.tickets)
+            fx = build_fixture(args.tickets, SHAPES[args.shape])
         fx.article_count = args.articles
         print(
             f"# {args.db}: {fx.tickets} tickets ready in {time.perf_counter() - started:.1f} s"
@@ -1411,12 +1599,13 @@ def main(argv=None):
         )
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        after_clock = AfterResponseClock()
         for name in args.scenarios or SCENARIOS:
-            line = json.dumps(run_scenario(name, fx, args))
-            print(line, flush=True)
-            if args.out:
-                with open(args.out, "a") as out:
-                    out.write(line + "\n")
+            emit(run_scenario(name, fx, args, after_clock), args)
+        if args.tasks == "worker":
+            drained = worker_throughput(args)
+            if drained:
+                emit(drained, args)
     finally:
         if args.keep or args.reuse:
             print(f"# kept {db.kind} database {db.name}", file=sys.stderr)

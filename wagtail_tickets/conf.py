@@ -34,6 +34,10 @@ DEFAULTS = {
     "SIGNUP_LINK_DAYS": 3,
     # Account statements (PDF) one customer may download per minute.
     "STATEMENTS_PER_MINUTE": 6,
+    # Customer replies to one ticket within this many seconds of the staff's last mail
+    # about it are collected into one mail (notifications.customer_replies); 0 mails
+    # each reply on its own.
+    "REPLY_DIGEST_SECONDS": 300,
 }
 
 

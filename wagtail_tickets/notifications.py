@@ -113,6 +113,59 @@ def reply_posted(ticket, message):
         )
 
 
+def customer_replies(ticket, messages, *, more=0):
+    """One staff mail for one or more customer replies (digests.py), oldest first.
+
+    ``more`` counts earlier replies of the burst left out of the mail.
+    """
+    if not messages:
+        return 0
+    authors = {m.author_email for m in messages if m.author_email}
+    recipients = [a for a in staff_recipients(ticket, reason="reply") if a not in authors]
+    context = _context(
+        ticket,
+        messages[-1],
+        replies=messages,
+        more=more,
+        window_minutes=round(conf.get("REPLY_DIGEST_SECONDS") / 60) or 0,
+    )
+    return send(
+        "customer_replied",
+        context,
+        recipients,
+        settings.LANGUAGE_CODE,
+        reply_to=ticket.customer_email,
+    )
+
+
+def tickets_merged(target, sources):
+    """Tell each customer of the merged tickets, once, where the conversation went on."""
+    helpdesk = target.helpdesk
+    by_address = {}
+    for source in sources:
+        if source.customer_email:
+            by_address.setdefault(source.customer_email.lower(), []).append(source)
+    sent = 0
+    for tickets in by_address.values():
+        first = tickets[0]
+        context = {
+            "target": target,
+            "tickets": tickets,
+            "helpdesk": helpdesk,
+            "customer_name": first.customer_name,
+            # The target's link only for its own customer: another customer's ticket
+            # stays closed to them.
+            "target_link": (
+                links.mail_link_url(target, helpdesk)
+                if helpdesk is not None
+                and target.customer_email.lower() == first.customer_email.lower()
+                else None
+            ),
+        }
+        sent += send("tickets_merged", context, [first.customer_email], first.language)
+    return sent
+
+
 def status_changed(ticket, new_status):
     if new_status.kind in ("resolved", "closed"):
         send(

@@ -4,9 +4,9 @@ from django.dispatch import Signal
 
 # kwargs: ticket, message, raw_token (the private link's token, only in this signal)
 ticket_opened = Signal()
-# kwargs: ticket, message
+# kwargs: ticket, message; notify=False when the caller mails the people concerned itself
 reply_posted = Signal()
-# kwargs: ticket, old_status, new_status, user
+# kwargs: ticket, old_status, new_status, user; notify as in reply_posted
 status_changed = Signal()
 # kwargs: ticket, assignee, previous, user, automatic
 ticket_assigned = Signal()

@@ -64,16 +64,49 @@ def send_access_links(email, helpdesk_id, base_url, language):
 
 @task()
 def index_ticket(ticket_id):
-    """Bring a ticket's search entry up to date (its messages included)."""
-    from wagtail.search.backends import get_search_backends
+    """Rebuild a ticket's search row. The workflow keeps the rows itself; this stays for
+    tasks queued by earlier versions (and for code that changed a ticket around it)."""
+    from .models import search
 
+    search.reindex([ticket_id])
+
+
+@task()
+def notify_customer_reply(ticket_id, message_id):
+    """Tell the staff of a customer's reply, or fold it into the window's digest."""
+    from . import digests
+
+    digests.customer_replied(ticket_id, message_id)
+
+
+@task()
+def send_reply_digest(ticket_id):
+    """The digest of one ticket's held replies, at the end of its window (worker backends)."""
+    from . import digests
+
+    digests.send_due(ticket_id=ticket_id, force=True)
+
+
+@task()
+def send_due_reply_digests():
+    """Every digest whose window has closed (backends that cannot run a task later)."""
+    from . import digests
+
+    return digests.send_due()
+
+
+@task()
+def send_merge_notifications(target_id, source_ids):
+    """Tell the customers of merged tickets where their conversation went: one mail per
+    customer address, listing all of their tickets merged at once."""
+    from . import notifications
     from .models import Ticket
 
-    ticket = Ticket.objects.filter(pk=ticket_id).prefetch_related("messages").first()
-    if ticket is None:
-        return
-    for backend in get_search_backends(with_auto_update=True):
-        backend.add(ticket)
+    target = _load_ticket(target_id)
+    if target is None:
+        return 0
+    sources = list(Ticket.objects.filter(pk__in=source_ids).order_by("pk"))
+    return notifications.tickets_merged(target, sources)
 
 
 # --- paid support ----------------------------------------------------------------------

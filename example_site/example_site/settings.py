@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -113,8 +114,10 @@ LOGIN_URL = "login"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "helpdesk@example.com"
 
-# Notifications run in the request; a real site runs a django-tasks-db worker instead.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Notifications go through django-tasks-db's queue, as in production: `make demo` runs
+# `manage.py db_worker` beside the server. Without a worker, set the ImmediateBackend
+# here (django_tasks' default): the mails are then sent after each response.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Paid support's prices and balances are in roubles in the demo.
 WAGTAIL_TICKETS_CURRENCY = "RUB"

@@ -15,7 +15,8 @@ The open-ticket badge
     the departments of the user's desk profile; a user who sees all departments and has
     no department of their own counts the unassigned tickets of every department. It
     costs one COUNT query, cached on the user object, so it is run at most once per
-    request however many menu items show it.
+    request however many menu items show it. It stops at ``counts.COUNT_CAP`` (shown as
+    "999+"), so it costs the same with 100 or 100,000 active tickets.
 
     The Helpdesk menu shows it in its label ("Helpdesk (12)"). The inbox's menu item
     shows it too by mixing in ``OpenTicketCountMixin``::
@@ -35,6 +36,7 @@ from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 
 from ..permissions import desk_membership, sees_all_departments, visible_tickets
+from . import counts as desk_counts
 
 #: Viewsets set ``menu_hook = HELPDESK_MENU_HOOK`` to appear in the Helpdesk menu;
 #: a hook function of this name may also return a plain MenuItem.
@@ -81,7 +83,8 @@ def my_departments_filter(user):
 def open_ticket_count(user):
     """Active tickets assigned to ``user`` or unassigned in their departments.
 
-    One COUNT query, cached on the user object (that is, per request).
+    One COUNT query of at most ``COUNT_CAP`` rows, cached on the user object (that is,
+    per request).
     """
     cached = getattr(user, _COUNT_CACHE, None)
     if cached is not None:
@@ -89,11 +92,11 @@ def open_ticket_count(user):
     if not is_desk_user(user):
         count = 0
     else:
-        count = (
+        count = desk_counts.capped_count(
             visible_tickets(user)
             .active()
-            .filter(Q(assignee=user) | (Q(assignee__isnull=True) & my_departments_filter(user)))
-            .count()
+            .filter(Q(assignee=user) | (Q(assignee__isnull=True) & my_departments_filter(user))),
+            desk_counts.COUNT_CAP,
         )
     try:
         setattr(user, _COUNT_CACHE, count)
@@ -105,7 +108,10 @@ def open_ticket_count(user):
 def label_with_count(label, count):
     if not count:
         return label
-    return gettext("%(label)s (%(count)s)") % {"label": label, "count": count}
+    return gettext("%(label)s (%(count)s)") % {
+        "label": label,
+        "count": desk_counts.display_count(count, desk_counts.COUNT_CAP),
+    }
 
 
 class OpenTicketCountMixin:
@@ -117,7 +123,10 @@ class OpenTicketCountMixin:
         if count:
             component.label = label_with_count(component.label, count)
             # A new dict: the item's own attrs are shared by every request.
-            component.attrs = {**component.attrs, "data-wt-open-tickets": str(count)}
+            component.attrs = {
+                **component.attrs,
+                "data-wt-open-tickets": desk_counts.display_count(count, desk_counts.COUNT_CAP),
+            }
         return component
 
 

@@ -1,6 +1,7 @@
 from .accounts import CustomerSignup
 from .billing import IncidentGrant, IncidentPack, LedgerEntry, SupportAccount
 from .desk import SavedSearch, Star, TicketView
+from .digests import ReplyDigest
 from .knowledge import (
     ArticlePage,
     ArticlePageTag,
@@ -10,6 +11,7 @@ from .knowledge import (
     SuggestionStat,
 )
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
+from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
 from .staff import StaffMember
 from .tickets import (
@@ -27,6 +29,7 @@ __all__ = [
     "ArticleVote",
     "KnowledgeBaseIndexPage",
     "RelatedArticle",
+    "ReplyDigest",
     "SuggestionStat",
     "Attachment",
     "CustomerSignup",
@@ -46,5 +49,6 @@ __all__ = [
     "Status",
     "Ticket",
     "TicketFormField",
+    "TicketSearch",
     "TicketView",
 ]

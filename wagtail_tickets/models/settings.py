@@ -1,8 +1,17 @@
+from django.core.cache import cache
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Site
+
+#: Seconds a site's Helpdesk settings are kept in Django's cache for the public pages.
+SETTINGS_CACHE_SECONDS = 60
+
+
+def _settings_cache_key(site_id):
+    return f"wagtail_tickets:settings:{site_id}"
 
 
 @register_setting(icon="help")
@@ -12,6 +21,34 @@ class HelpdeskSettings(BaseSiteSetting):
         RECAPTCHA = "recaptcha", _("reCAPTCHA")
         HONEYPOT = "honeypot", _("Honeypot and minimum fill time")
         NONE = "none", _("None")
+
+    @classmethod
+    def for_request(cls, request):
+        """The site's settings, from Django's cache (then once per request).
+
+        Every visitor's page reads them; saving them clears the cache (signal_handlers),
+        so with a shared cache a change shows at once, with a per-process cache within
+        SETTINGS_CACHE_SECONDS. The admin's settings editor reads the database
+        (``for_site``).
+        """
+        attr_name = cls.get_cache_attr_name()
+        if hasattr(request, attr_name):
+            return getattr(request, attr_name)
+        site = Site.find_for_request(request)
+        if site is None:
+            return super().for_request(request)
+        key = _settings_cache_key(site.pk)
+        site_settings = cache.get(key)
+        if site_settings is None:
+            site_settings = cls.for_site(site)
+            cache.set(key, site_settings, SETTINGS_CACHE_SECONDS)
+        site_settings._request = request
+        setattr(request, attr_name, site_settings)
+        return site_settings
+
+    @classmethod
+    def forget_cached(cls, site_id):
+        cache.delete(_settings_cache_key(site_id))
 
     captcha_mode = models.CharField(
         _("captcha"), max_length=10, choices=CaptchaMode.choices, default=CaptchaMode.AUTO

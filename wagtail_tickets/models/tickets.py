@@ -9,7 +9,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from wagtail.search import index
 
 from .. import conf
 
@@ -204,7 +203,7 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(customer=user)
 
 
-class Ticket(index.Indexed, models.Model):
+class Ticket(models.Model):
     code = models.CharField(_("code"), max_length=24, unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
     # The subject's normalised terms (topics.topic_key), kept by the workflow so that the
@@ -281,24 +280,9 @@ class Ticket(index.Indexed, models.Model):
 
     objects = TicketQuerySet.as_manager()
 
-    # Indexed from the workflow's signals by a background task (tasks.index_ticket), not
-    # on every save: opening a ticket saves it more than once.
-    search_auto_update = False
-    search_fields = [
-        index.SearchField("code", boost=5),
-        index.SearchField("subject", boost=3),
-        index.AutocompleteField("subject"),
-        index.SearchField("customer_name"),
-        index.SearchField("customer_email"),
-        index.RelatedFields("messages", [index.SearchField("body")]),
-        index.FilterField("department_id"),
-        index.FilterField("status_id"),
-        index.FilterField("priority_id"),
-        index.FilterField("assignee_id"),
-        index.FilterField("customer_id"),
-        index.FilterField("created_at"),
-        index.FilterField("last_message_at"),
-    ]
+    # Searched through the package's own table (models.search.TicketSearch), kept by the
+    # workflow; tickets are not in Wagtail's search index, whose every update costs time
+    # in the size of the whole index.
 
     class Meta:
         ordering = ["-created_at"]
@@ -321,6 +305,9 @@ class Ticket(index.Indexed, models.Model):
             models.Index(
                 fields=["status", "assignee", "department"], name="wt_ticket_status_assignee"
             ),
+            # The desk's "overdue" count: a few active statuses, due_at < now, read from the
+            # index alone (department included for the visibility filter).
+            models.Index(fields=["status", "due_at", "department"], name="wt_ticket_status_due"),
             models.Index(fields=["customer", "-created_at"], name="wt_ticket_customer"),
             models.Index(fields=["submitter_ip", "created_at"], name="wt_ticket_ip_created"),
             models.Index(fields=["resolved_at", "subject_key"], name="wt_ticket_resolved_topic"),

@@ -161,13 +161,14 @@ def form(request, page):
     else:
         ticket_form = TicketForm(**kwargs)
         status = 200
-    kb_index = kb_search.knowledge_base_for(page, site) if site is not None else None
     context = page.get_context(request)
     context.update(
         form=ticket_form,
         helpdesk=page.get_helpdesk(),
         about_article=about_article,
-        kb_search_url=kb_search.search_url(kb_index, request) if kb_index else None,
+        kb_search_url=(
+            kb_search.knowledge_base_search_url(page, site, request) if site is not None else None
+        ),
         suggest_config=_suggest_config(request, page),
         suggestions_shown=request.method == "POST" and request.POST.get(SHOWN_FIELD) == "1",
     )

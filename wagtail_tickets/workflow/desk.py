@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
-from ..models import Message, Status, Ticket, TicketView
+from ..models import Message, Status, Ticket, TicketView, search
 from ..topics import topic_key
 from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
 
@@ -57,6 +57,8 @@ def update_fields(ticket, *, user=None, **changes):
         locked.subject_key = topic_key(locked.subject)
     locked.updated_at = now
     locked.save()
+    if "subject" in changed:
+        search.update_title(locked)
     _copy_state(ticket, locked)
     ticket.department = locked.department
     log(
@@ -84,6 +86,7 @@ def edit_message(message, body, *, user):
     now = timezone.now()
     Message.objects.filter(pk=message.pk).update(body=body, edited_by=user, edited_at=now)
     message.body, message.edited_by, message.edited_at = body, user, now
+    search.reindex([message.ticket_id])
     log(
         message.ticket,
         "wagtail_tickets.message.edit",
@@ -110,6 +113,7 @@ def delete_message(message, *, user):
         attachment.file.delete(save=False)
     message.delete()
     _refresh_counters(ticket)
+    search.reindex([ticket.pk])
     log(ticket, "wagtail_tickets.message.delete", user=user, data=data)
     _copy_state(message.ticket, ticket)
     return True
@@ -144,7 +148,9 @@ def _refresh_counters(locked):
 def merge(target, sources, *, user):
     """Move the sources' messages into ``target`` and close them with a pointer.
 
-    The customers of the sources are told where their conversation went.
+    The customers of the sources are told where their conversation went: one
+    background task for the whole merge (``tickets_merged``), not a mail per ticket
+    inside the request.
     """
     sources = [s for s in sources if s.pk != target.pk]
     if not sources:
@@ -185,7 +191,9 @@ def merge(target, sources, *, user):
             author=user,
             by_staff=True,
             new_status=closed,
+            notify=False,
         )
+    search.reindex([locked_target.pk, *(s.pk for s in sources)])
     log(
         locked_target,
         "wagtail_tickets.ticket.merge",

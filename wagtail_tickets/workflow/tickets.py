@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
-from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
+from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket, search
 from ..models.tickets import hash_token
 from ..topics import topic_key
 
@@ -165,6 +165,7 @@ def open_ticket(
         created_at=now,
     )
     _save_attachments(message, attachments)
+    search.add_ticket(ticket, body)
     log(
         ticket,
         "wagtail_tickets.ticket.create",
@@ -224,8 +225,14 @@ def post_reply(
     new_status=None,
     source=None,
     at=None,
+    notify=True,
 ):
-    """Add a message. A customer's reply reopens a resolved or closed ticket."""
+    """Add a message. A customer's reply reopens a resolved or closed ticket.
+
+    ``notify=False`` is passed on in the signals (``notify``), and the notification
+    handlers then send no mail: for a caller that tells the people concerned itself,
+    once, as ``merge`` does. Other listeners still hear of the reply.
+    """
     if is_internal and not by_staff:
         raise WorkflowError(_("Only staff can write internal notes."))
     now = at or timezone.now()
@@ -246,6 +253,7 @@ def post_reply(
         created_at=now,
     )
     _save_attachments(message, attachments)
+    search.add_message(locked, body)
 
     old_status = locked.status
     locked.message_count = F("message_count") + 1
@@ -282,7 +290,8 @@ def post_reply(
         data={"message_id": message.pk, "staff": by_staff},
         timestamp=now,
     )
-    _send_after_commit(signals.reply_posted, ticket=ticket, message=message)
+    extra = {} if notify else {"notify": False}
+    _send_after_commit(signals.reply_posted, ticket=ticket, message=message, **extra)
     if locked.status.pk != old_status.pk:
         _log_status(ticket, old_status, locked.status, author, now)
         _send_after_commit(
@@ -291,6 +300,7 @@ def post_reply(
             old_status=old_status,
             new_status=locked.status,
             user=author,
+            **extra,
         )
     return message
 

@@ -47,7 +47,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset=False, hostname="localhost", port=8000, **options):
         # Notifications go to memory: the console backend would print hundreds of mails.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        # The demo's history is not news: its tasks run here, not in the demo's worker.
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        ):
             # One transaction: a failure leaves the database as it was, and the mails
             # the workflow queues after commit are sent while the override still holds.
             with transaction.atomic():

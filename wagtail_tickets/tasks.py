@@ -74,3 +74,14 @@ def index_ticket(ticket_id):
         return
     for backend in get_search_backends(with_auto_update=True):
         backend.add(ticket)
+
+
+@task()
+def send_mail_invitation(address, department_id, subject, in_reply_to, language):
+    """Answer an unknown sender whose mail was refused with the department's form."""
+    from .mail import replies
+    from .models import DepartmentPage
+
+    department = DepartmentPage.objects.filter(pk=department_id).first()
+    if department is not None:
+        replies.send_invitation(address, department, subject, in_reply_to, language)

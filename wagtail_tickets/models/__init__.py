@@ -7,6 +7,7 @@ from .knowledge import (
     RelatedArticle,
     SuggestionStat,
 )
+from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .settings import HelpdeskSettings
 from .staff import StaffMember
@@ -20,6 +21,11 @@ from .tickets import (
 )
 
 __all__ = [
+    "AutoReplyCounter",
+    "BouncingAddress",
+    "InboundMail",
+    "Mailbox",
+    "TicketMailId",
     "ArticlePage",
     "ArticlePageTag",
     "ArticleVote",

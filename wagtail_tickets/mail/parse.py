@@ -20,7 +20,9 @@ from django.core.validators import validate_email
 from . import charsets, html
 
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]{1,250}>")
-ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+# Django's validator wants a dotted domain; mail inside an organisation may lack one.
+_LOCAL_DOMAIN = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MAX_REFERENCES = 30
 _IMAGE_EXTENSIONS = {
@@ -117,6 +119,16 @@ def message_ids(value):
     return MESSAGE_ID_RE.findall(value or "")
 
 
+def _valid(address):
+    if _LOCAL_DOMAIN.match(address):
+        return True
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
 def _address(value):
     """(name, address) from a From header's text; address '' when there is none."""
     try:
@@ -125,19 +137,12 @@ def _address(value):
         pairs = []
     for name, address in pairs:
         address = (address or "").strip()
-        try:
-            validate_email(address)
-        except ValidationError:
-            continue
-        return name.strip().strip('"'), address
+        if _valid(address):
+            return name.strip().strip('"'), address
     match = ADDRESS_RE.search(value or "")
-    if match:
-        try:
-            validate_email(match.group())
-            name = value[: match.start()].strip().strip('<"').strip()
-            return name, match.group()
-        except ValidationError:
-            pass
+    if match and _valid(match.group()):
+        name = value[: match.start()].strip().strip('<"').strip()
+        return name, match.group()
     return "", ""
 
 

@@ -60,9 +60,12 @@ def message(
         msg["References"] = references
     for key, value in (headers or {}).items():
         msg[key] = value
-    msg.set_content(body)
-    if html:
-        msg.add_alternative(html, subtype="html")
+    if body is None:
+        msg.set_content(html, subtype="html")
+    else:
+        msg.set_content(body)
+        if html:
+            msg.add_alternative(html, subtype="html")
     for name, data, content_type in attachments:
         maintype, subtype = content_type.split("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)

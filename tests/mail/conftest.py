@@ -32,3 +32,26 @@ def invite_mailbox(department, mail_site):
 @pytest.fixture
 def staff_agent(department):
     return factories.make_agent("desk", departments=[department], email="desk@example.com")
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    """A private Dovecot on loopback for the whole run (IMAP, IMAPS, POP3, POP3S)."""
+    from tests.mail.dovecot import Dovecot, binary
+
+    if binary() is None:
+        pytest.skip(
+            "the dovecot binary is not installed (apt-get install dovecot-imapd "
+            "dovecot-pop3d); .ci/run installs it"
+        )
+    server = Dovecot().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dovecot(dovecot_server, settings):
+    """The Dovecot with empty folders, and its certificate trusted."""
+    dovecot_server.empty()
+    settings.WAGTAIL_TICKETS_MAIL_CA_FILE = str(dovecot_server.cert)
+    return dovecot_server

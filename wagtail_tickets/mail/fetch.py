@@ -80,6 +80,7 @@ class ImapClient:
         self.password = password
         self.connection = None
         self.deleted = False
+        self.capabilities = set()
 
     def _check(self, response, what):
         status, data = response
@@ -101,6 +102,10 @@ class ImapClient:
             if box.security == Security.STARTTLS:
                 self.connection.starttls(ssl_context=_tls_context())
         self.connection.login(box.username, self.password)
+        # The capabilities after login (MOVE among them) replace those of the greeting.
+        status, data = self.connection.capability()
+        if status == "OK" and data and data[-1]:
+            self.capabilities = set(data[-1].decode(errors="replace").upper().split())
         if box.after_fetch == AfterFetch.MOVE:
             # Fails harmlessly when the folder exists.
             self.connection.create(_quote(box.move_to_folder))
@@ -127,7 +132,7 @@ class ImapClient:
             self._check(conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"), "mark read")
             return
         if box.after_fetch == AfterFetch.MOVE:
-            if "MOVE" in conn.capabilities:
+            if "MOVE" in self.capabilities:
                 self._check(conn.uid("MOVE", uid, _quote(box.move_to_folder)), "move")
                 return
             self._check(conn.uid("COPY", uid, _quote(box.move_to_folder)), "copy")

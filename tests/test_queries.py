@@ -42,7 +42,10 @@ SUPPORT_CENTRE_ANONYMOUS = 8
 SUPPORT_CENTRE_CUSTOMER = 11
 DEPARTMENT_FORM_GET = 11
 DEPARTMENT_FORM_POST = 26
-DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 38
+# Four of these are the outgoing mail's headers (mail/headers.py): the bouncing-address
+# check, the department's mailbox for Reply-To, the thread's Message-IDs, and storing
+# the new Message-ID.
+DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 42
 TICKET_PAGE = 11
 TICKET_LIST = 12
 TICKET_LIST_FILTERED = 14

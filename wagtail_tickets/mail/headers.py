@@ -42,22 +42,39 @@ def new_message_id(ticket=None, from_email=None):
     return f"<{secrets.token_hex(12)}{code}@{message_id_domain(from_email)}>"
 
 
+# One event sends several mails of one ticket (the customer's, the staff's): what they
+# share is read once and kept on the ticket object.
+_CACHE = "_wagtail_tickets_mail_thread"
+
+
+def _thread(ticket):
+    cached = getattr(ticket, _CACHE, None)
+    if cached is None:
+        address = None
+        if ticket.department_id is not None:
+            address = (
+                Mailbox.objects.filter(department_id=ticket.department_id, active=True)
+                .order_by("name")
+                .values_list("address", flat=True)
+                .first()
+            )
+        ids = list(
+            TicketMailId.objects.filter(ticket=ticket)
+            .order_by("pk")
+            .values_list("mail_id", flat=True)
+        )
+        cached = {"reply_address": address, "ids": ids}
+        setattr(ticket, _CACHE, cached)
+    return cached
+
+
 def reply_address(ticket):
     """The address of the ticket's department's mailbox, or None."""
-    if ticket.department_id is None:
-        return None
-    return (
-        Mailbox.objects.filter(department_id=ticket.department_id, active=True)
-        .order_by("name")
-        .values_list("address", flat=True)
-        .first()
-    )
+    return _thread(ticket)["reply_address"]
 
 
 def thread_headers(ticket, message=None):
-    ids = list(
-        TicketMailId.objects.filter(ticket=ticket).order_by("pk").values_list("mail_id", flat=True)
-    )
+    ids = _thread(ticket)["ids"]
     parent = message.email_message_id if message is not None and message.email_message_id else None
     if parent is None and ids:
         parent = ids[-1]
@@ -111,4 +128,5 @@ def send(email_message, template, context):
     sent = email_message.send()
     if sent and mail_id:
         TicketMailId.objects.create(ticket=ticket, mail_id=mail_id, outgoing=True)
+        _thread(ticket)["ids"].append(mail_id)
     return sent

@@ -5,6 +5,8 @@ here raises on a broken message: headers with raw 8-bit bytes, unknown or wrong
 charsets, broken transfer encodings and missing parts all give the best text there is.
 """
 
+import base64
+import binascii
 import email
 import email.header
 import email.utils
@@ -13,6 +15,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.parser import BytesFeedParser
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -25,6 +28,7 @@ ADDRESS_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
 _LOCAL_DOMAIN = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MAX_REFERENCES = 30
+_FEED_CHUNK = 64 * 1024
 _IMAGE_EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/jpg": "jpg",
@@ -147,10 +151,21 @@ def _address(value):
 
 
 def _payload_bytes(part):
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
+    data = None
+    payload = part.get_payload()
+    if isinstance(payload, str) and part.get("content-transfer-encoding", "").lower() == "base64":
+        # The email package splits the payload into lines and joins them again before
+        # decoding, several copies of a large attachment at once; the decoder skips line
+        # breaks by itself.
+        try:
+            data = base64.b64decode(payload.encode("ascii", "surrogateescape"))
+        except (binascii.Error, ValueError):
+            data = None
+    if data is None:
+        try:
+            data = part.get_payload(decode=True)
+        except Exception:
+            data = None
     if data is None:
         payload = part.get_payload()
         if isinstance(payload, str):
@@ -206,6 +221,8 @@ class _Walker:
         content_type = part.get_content_type()
         name = _filename(part, self.fallback_charset) or self._unnamed(content_type)
         data = _payload_bytes(part)
+        # The encoded text is no longer needed: free it while the rest is parsed.
+        part.set_payload("")
         if data:
             self.attachments.append(MailAttachment(name[-255:], content_type, data, inline))
 
@@ -352,7 +369,13 @@ _LOOP_HEADERS = (
 
 def parse(raw):
     """Parse the bytes of one message; never raises on what the bytes contain."""
-    message = email.message_from_bytes(raw, policy=policy.default)
+    # Fed in chunks: given the whole message at once the parser splits all of it into
+    # lines in one go, about eight times the message's size in memory.
+    parser = BytesFeedParser(policy=policy.default)
+    view = memoryview(raw)
+    for start in range(0, len(raw), _FEED_CHUNK):
+        parser.feed(view[start : start + _FEED_CHUNK].tobytes())
+    message = parser.close()
     fallback = None
     try:
         fallback = message.get_content_charset() if not message.is_multipart() else None

@@ -333,3 +333,25 @@ def test_pipe_drops_a_bounce_with_success(mailbox, monkeypatch):
     raw = message(sender="mailer-daemon@mx.example.org", subject="Undelivered")
     assert pipe(monkeypatch, raw) == 0
     assert Ticket.objects.count() == 0
+
+
+@pytest.mark.parametrize("box", [imap_box, pop3_box], ids=["imap", "pop3"])
+def test_a_message_too_large_is_left_on_the_server_unread(
+    dovecot, department, mail_site, settings, monkeypatch, box
+):
+    settings.WAGTAIL_TICKETS_MAIL_MAX_BYTES = 5000
+    mailbox = box(dovecot, department)
+    dovecot.append([message(subject="Small"), message(subject="Big", body="x" * 8000)])
+    client_class = fetch.ImapClient if box is imap_box else fetch.Pop3Client
+    fetched = []
+    real_fetch = client_class.fetch
+    monkeypatch.setattr(
+        client_class, "fetch", lambda client, item: fetched.append(item) or real_fetch(client, item)
+    )
+    with pytest.raises(CommandError):
+        fetch_command(mailbox.name)
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["Small"]
+    assert len(fetched) == 1
+    assert dovecot.folder()[0] == 1
+    mailbox.refresh_from_db()
+    assert "left on the server" in mailbox.last_error

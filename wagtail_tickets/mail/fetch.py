@@ -119,6 +119,14 @@ class ImapClient:
         uids = (data[0] or b"").split() if data else []
         return uids[:limit]
 
+    def size(self, uid):
+        data = self._check(self.connection.uid("FETCH", uid, "(RFC822.SIZE)"), "size")
+        for item in data:
+            text = item.decode(errors="replace") if isinstance(item, bytes) else ""
+            if "RFC822.SIZE" in text:
+                return int(text.split("RFC822.SIZE", 1)[1].strip(" )").split()[0])
+        return 0
+
     def fetch(self, uid):
         data = self._check(self.connection.uid("FETCH", uid, "(BODY.PEEK[])"), "fetch")
         for item in data:
@@ -203,7 +211,15 @@ class Pop3Client:
 
     def list(self, limit):
         _response, listing, _octets = self.connection.list()
-        return [line.split()[0] for line in listing if line.strip()][:limit]
+        self.sizes = {}
+        for line in listing:
+            parts = line.split()
+            if len(parts) == 2:
+                self.sizes[parts[0]] = int(parts[1])
+        return list(self.sizes)[:limit]
+
+    def size(self, number):
+        return self.sizes.get(number, 0)
 
     def fetch(self, number):
         _response, lines, _octets = self.connection.retr(int(number))
@@ -343,6 +359,13 @@ def _run(mailbox, limit, report, token):
 
 def _take_one(mailbox, client, item, report, password):
     """Take one message in; False stops the run (the rest stays on the server)."""
+    limit = conf.get("MAIL_MAX_BYTES")
+    size = client.size(item)
+    if limit and size > limit:
+        # Not even downloaded: it would not be taken in anyway.
+        report.left += 1
+        report.errors.append(f"a message was left on the server: {size} bytes, more than {limit}")
+        return True
     raw = client.fetch(item)
     try:
         result = intake.receive(raw, mailbox)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from .. import conf, workflow
 from ..attachments import AttachmentRules
-from ..models import HelpdeskSettings, InboundMail, Message, TicketMailId
+from ..models import DepartmentPage, HelpdeskSettings, InboundMail, Message, TicketMailId
 from ..models.mail import sender_hash
 from . import loops, quotes, thread
 from .parse import parse
@@ -140,7 +140,10 @@ class _Intake:
             from wagtail.models import Site
 
             site = Site.objects.filter(is_default_site=True).first()
-        rules = AttachmentRules.for_department(department, HelpdeskSettings.for_site(site))
+        # A ticket whose department was deleted follows the site's rules alone.
+        rules = AttachmentRules.for_department(
+            department or DepartmentPage(), HelpdeskSettings.for_site(site)
+        )
         accepted, notes = [], []
         with translation.override(language):
             for item in self.parsed.attachments:

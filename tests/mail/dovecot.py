@@ -81,7 +81,10 @@ class Dovecot:
     host = "127.0.0.1"
 
     def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="wt-dovecot-"))
+        # Directly under /tmp whatever TMPDIR says: Dovecot's sockets live in the folder,
+        # and a unix socket's path may not be longer than 107 bytes.
+        short = "/tmp" if os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="wt-dovecot-", dir=short))
         self.ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
         self.users = dict(USERS)
         self.config = self.root / "dovecot.conf"

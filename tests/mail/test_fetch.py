@@ -204,8 +204,9 @@ def test_a_database_failure_leaves_the_message_on_the_server(
     monkeypatch.setattr(intake, "receive", failing)
     with pytest.raises(CommandError):
         fetch_command(mailbox.name)
-    assert Ticket.objects.count() == 1
-    assert dovecot.folder()[0] == 2
+    # The batch the failure fell in is rolled back whole and stays on the server.
+    assert Ticket.objects.count() == 0
+    assert dovecot.folder()[0] == 3
     monkeypatch.setattr(intake, "receive", real)
     fetch_command(mailbox.name)
     assert Ticket.objects.count() == 3 and dovecot.folder() == (0, 0)
@@ -355,3 +356,21 @@ def test_a_message_too_large_is_left_on_the_server_unread(
     assert dovecot.folder()[0] == 1
     mailbox.refresh_from_db()
     assert "left on the server" in mailbox.last_error
+
+
+def test_a_message_that_cannot_be_placed_waits_without_holding_up_replies(
+    dovecot, department, mail_site
+):
+    mailbox = imap_box(dovecot, department)
+    first = message(subject="Login fails")
+    dovecot.append([first])
+    fetch_command(mailbox.name)
+    department.unpublish()
+    reply = message(subject="Re: Login fails", in_reply_to=helpers.message_id_of(first))
+    dovecot.append([message(sender="new@example.org", subject="New problem"), reply])
+    with pytest.raises(CommandError):
+        fetch_command(mailbox.name)
+    assert Ticket.objects.get().messages.count() == 2
+    assert dovecot.folder()[0] == 1
+    mailbox.refresh_from_db()
+    assert "is not published" in mailbox.last_error

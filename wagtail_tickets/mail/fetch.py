@@ -1,9 +1,10 @@
 """Reading mailboxes over IMAP and POP3, one message at a time.
 
-A message leaves the server (deleted, moved or marked read) only after ``intake.receive``
-has returned, that is after its ticket or reply has committed. A run that dies half way
-leaves the rest on the server; the next run takes them, and those taken in already are
-recognised by their Message-ID and sender and not stored again.
+A message leaves the server (deleted, moved or marked read) only after its ticket or
+reply has committed (messages are taken in by batches of BATCH, one transaction each).
+A run that dies half way leaves the rest on the server; the next run takes them, and
+those taken in already are recognised by their Message-ID and sender and not stored
+again.
 
 The standard library's imaplib and poplib are enough here: the intake needs to list,
 fetch by UID, flag, move and delete, and both protocols then share one small interface.
@@ -23,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -324,6 +325,16 @@ def fetch_mailbox(mailbox, limit=None):
     return report
 
 
+#: Messages taken in per transaction. Each commit costs a disk flush (on SQLite, the
+#: largest part of taking a message in), so a batch shares one; the messages leave the
+#: server only after it.
+BATCH = 10
+
+
+class _BatchFailed(Exception):
+    """The database failed: the batch is rolled back and stays on the server."""
+
+
 def _run(mailbox, limit, report, token):
     try:
         client = client_for(mailbox)
@@ -333,17 +344,18 @@ def _run(mailbox, limit, report, token):
         return
     password = client.password
     # Renewed when a third of its time has passed, not after every message: on SQLite
-    # each renewal is a commit of its own, as slow as taking a message in.
+    # each renewal is a commit of its own.
     renew_every = conf.get("MAIL_LOCK_SECONDS") / 3
     renewed = time.monotonic()
     try:
-        for item in client.list(limit):
+        items = client.list(limit)
+        for start in range(0, len(items), BATCH):
             if time.monotonic() - renewed > renew_every:
                 if not renew_lock(mailbox, token):
                     report.errors.append("the lock was lost; another run took over")
                     break
                 renewed = time.monotonic()
-            if not _take_one(mailbox, client, item, report, password):
+            if not _take_batch(mailbox, client, items[start : start + BATCH], report, password):
                 break
     except (imaplib.IMAP4.error, poplib.error_proto, OSError, MailServerError) as exc:
         text = _scrub(f"{type(exc).__name__}: {exc}", password)
@@ -357,40 +369,60 @@ def _run(mailbox, limit, report, token):
         Mailbox.objects.filter(pk=mailbox.pk).update(last_success_at=timezone.now())
 
 
+def _take_batch(mailbox, client, items, report, password):
+    """Take ``items`` in, in one transaction; remove them from the server once it has
+    committed. Returns False to stop the run."""
+    taken = []
+    try:
+        with transaction.atomic():
+            for item in items:
+                result = _take_one(mailbox, client, item, report, password)
+                if result is not None:
+                    taken.append((item, result))
+    except (_BatchFailed, DatabaseError) as exc:
+        if isinstance(exc, DatabaseError):
+            report.errors.append(_scrub(f"{type(exc).__name__}: {exc}", password))
+        report.left += len(taken)
+        return False
+    for item, result in taken:
+        client.done(item)
+        if result.duplicate:
+            report.duplicates += 1
+        else:
+            report.taken += 1
+            report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+    return True
+
+
 def _take_one(mailbox, client, item, report, password):
-    """Take one message in; False stops the run (the rest stays on the server)."""
+    """Take one message in; None leaves it on the server. Raises _BatchFailed."""
     limit = conf.get("MAIL_MAX_BYTES")
     size = client.size(item)
     if limit and size > limit:
         # Not even downloaded: it would not be taken in anyway.
         report.left += 1
         report.errors.append(f"a message was left on the server: {size} bytes, more than {limit}")
-        return True
+        return None
     raw = client.fetch(item)
     try:
-        result = intake.receive(raw, mailbox)
+        return intake.receive(raw, mailbox)
     except intake.TooLarge as exc:
         report.left += 1
         report.errors.append(f"a message was left on the server: {exc}")
-        return True
-    except (intake.TemporaryFailure, DatabaseError) as exc:
+    except intake.TemporaryFailure as exc:
+        report.left += 1
+        report.errors.append(_scrub(str(exc), password))
+    except DatabaseError as exc:
         report.left += 1
         report.errors.append(_scrub(f"{type(exc).__name__}: {exc}", password))
-        return False
+        raise _BatchFailed from exc
     except Exception as exc:
         # One message the intake cannot handle must not hold up the others; it stays
         # on the server and is tried again next time.
         logger.exception("Mailbox %s: a message could not be taken in", mailbox.name)
         report.left += 1
         report.errors.append(_scrub(f"{type(exc).__name__}: {exc}", password))
-        return True
-    client.done(item)
-    if result.duplicate:
-        report.duplicates += 1
-    else:
-        report.taken += 1
-        report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
-    return True
+    return None
 
 
 def check_connection(mailbox):

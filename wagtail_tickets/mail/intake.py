@@ -7,6 +7,7 @@ message is either taken in whole or not at all. Callers delete a message from it
 server only after ``receive`` has returned.
 """
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,8 +15,8 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -119,7 +120,7 @@ class _Intake:
         if loops.is_robot_sender(self.address):
             self.no_answer = "mailer-daemon sender"
             return self.record(Outcome.IGNORED, detail="mail from a mail system")
-        if self.address.lower() in loops.own_addresses():
+        if self.address.lower() in _own_addresses(self.mailbox):
             self.no_answer = "own address"
             return self.record(Outcome.OWN, detail="from the helpdesk's own address")
         self.no_answer = loops.never_answer_reason(parsed)
@@ -147,7 +148,9 @@ class _Intake:
         accepted, notes = [], []
         with translation.override(language):
             for item in self.parsed.attachments:
-                upload = SimpleUploadedFile(item.name, item.data, content_type=item.content_type)
+                # A File over the bytes, read in chunks when stored and hashed (an
+                # uploaded-file object would copy a large attachment whole each time).
+                upload = File(io.BytesIO(item.data), name=item.name)
                 if len(accepted) >= rules.max_count:
                     notes.append(
                         _("Attachment “%(name)s” was not accepted: too many files.")
@@ -291,6 +294,17 @@ class _Intake:
         return self.record(
             Outcome.INVITED, detail="answered" if not reason else f"not answered: {reason}"
         )
+
+
+def _own_addresses(mailbox):
+    """The helpdesk's addresses, read once per fetch run (kept on the mailbox object)."""
+    if mailbox is None:
+        return loops.own_addresses()
+    cached = getattr(mailbox, "_wagtail_tickets_own_addresses", None)
+    if cached is None:
+        cached = loops.own_addresses()
+        mailbox._wagtail_tickets_own_addresses = cached
+    return cached
 
 
 def _enqueue_invitation(task, **kwargs):

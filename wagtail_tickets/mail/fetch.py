@@ -403,9 +403,9 @@ def _take_one(mailbox, client, item, report, password):
         report.left += 1
         report.errors.append(f"a message was left on the server: {size} bytes, more than {limit}")
         return None
-    raw = client.fetch(item)
     try:
-        return intake.receive(raw, mailbox)
+        # No local name for the bytes: receive() may then free them early.
+        return intake.receive(client.fetch(item), mailbox)
     except intake.TooLarge as exc:
         report.left += 1
         report.errors.append(f"a message was left on the server: {exc}")

@@ -9,6 +9,7 @@ server only after ``receive`` has returned.
 
 import io
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 Outcome = InboundMail.Outcome
 
 NOTE_MARKER = "#note"
+_SPOOL_BYTES = 1024 * 1024
 INVITATION_INTERVAL = timedelta(days=1)
 
 
@@ -61,6 +63,19 @@ def receive(raw, mailbox):
     limit = conf.get("MAIL_MAX_BYTES")
     if limit and len(raw) > limit:
         raise TooLarge(f"{len(raw)} bytes, more than {limit}")
+    if len(raw) > _SPOOL_BYTES:
+        # A large message waits in a temporary file, so that its bytes are not held
+        # in memory while the parser builds its own copy (callers pass the only
+        # reference; see fetch._take_one).
+        spool = tempfile.TemporaryFile()
+        spool.write(raw)
+        del raw
+        with spool:
+            return _receive(spool, mailbox)
+    return _receive(raw, mailbox)
+
+
+def _receive(raw, mailbox):
     parsed = parse(raw)
     key = {"mail_id": parsed.message_id, "sender_hash": sender_hash(parsed.from_address)}
     if InboundMail.objects.filter(**key).exists():
@@ -102,7 +117,12 @@ class _Intake:
         )
         if keep:
             inbound.full_text = self.parsed.text
-            inbound.original.save("message.eml", ContentFile(self.raw), save=False)
+            if hasattr(self.raw, "read"):
+                self.raw.seek(0)
+                original = File(self.raw)
+            else:
+                original = ContentFile(self.raw)
+            inbound.original.save("message.eml", original, save=False)
         inbound.save(force_insert=True)
         if ticket is not None and self.parsed.has_message_id:
             TicketMailId.objects.create(ticket=ticket, mail_id=self.parsed.message_id)

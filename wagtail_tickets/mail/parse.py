@@ -367,14 +367,28 @@ _LOOP_HEADERS = (
 )
 
 
-def parse(raw):
-    """Parse the bytes of one message; never raises on what the bytes contain."""
+def _chunks(source):
+    if isinstance(source, bytes | bytearray | memoryview):
+        view = memoryview(source)
+        for start in range(0, len(view), _FEED_CHUNK):
+            yield view[start : start + _FEED_CHUNK].tobytes()
+        return
+    source.seek(0)
+    while chunk := source.read(_FEED_CHUNK):
+        yield chunk
+
+
+def parse(source):
+    """Parse one message (bytes, or a binary file); never raises on what it contains."""
     # Fed in chunks: given the whole message at once the parser splits all of it into
     # lines in one go, about eight times the message's size in memory.
     parser = BytesFeedParser(policy=policy.default)
-    view = memoryview(raw)
-    for start in range(0, len(raw), _FEED_CHUNK):
-        parser.feed(view[start : start + _FEED_CHUNK].tobytes())
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _chunks(source):
+        digest.update(chunk)
+        size += len(chunk)
+        parser.feed(chunk)
     message = parser.close()
     fallback = None
     try:
@@ -384,7 +398,7 @@ def parse(raw):
 
     found_ids = message_ids(header(message, "Message-ID") or "")
     has_message_id = bool(found_ids)
-    mail_id = found_ids[0] if found_ids else f"<{hashlib.sha256(raw).hexdigest()}@no-message-id>"
+    mail_id = found_ids[0] if found_ids else f"<{digest.hexdigest()}@no-message-id>"
     name, address = _address(header(message, "From", fallback) or "")
     headers = {}
     for key in _LOOP_HEADERS:
@@ -398,7 +412,7 @@ def parse(raw):
     except Exception:
         # A structure the walker cannot follow: the whole message as text, so nothing
         # the sender wrote is lost (the original is kept besides).
-        walker.pieces = [charsets.decode(raw)]
+        walker.pieces = [charsets.decode(b"".join(_chunks(source)))]
     text = "\n\n".join(piece for piece in walker.pieces if piece.strip())
 
     return ParsedMail(
@@ -414,7 +428,7 @@ def parse(raw):
         headers=headers,
         language=_language(headers.get("content-language", ""), text),
         report=walker.report,
-        size=len(raw),
+        size=size,
     )
 
 

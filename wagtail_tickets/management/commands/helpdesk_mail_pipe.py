@@ -48,7 +48,6 @@ class Command(BaseCommand):
         self.exit_code = self.take(mailbox)
 
     def take(self, mailbox):
-        raw = sys.stdin.buffer.read()
         try:
             box = Mailbox.objects.select_related("department").filter(name=mailbox).first()
         except DatabaseError:
@@ -58,7 +57,8 @@ class Command(BaseCommand):
             logger.error("helpdesk_mail_pipe: no mailbox named %r", mailbox)
             return EX_TEMPFAIL
         try:
-            result = intake.receive(raw, box)
+            # Read here, with no name kept: receive() may free a large message early.
+            result = intake.receive(sys.stdin.buffer.read(), box)
         except intake.TooLarge as exc:
             logger.warning("helpdesk_mail_pipe: refused a message: %s", exc)
             return EX_DATAERR

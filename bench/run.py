@@ -27,7 +27,9 @@ profiles in two departments each (agent01, who sees two of the five departments,
 measuring user of the desk scenarios), statuses and priorities varied, 60 % assigned,
 some overdue; then the search index is built in batches (its time is printed). The kb_*
 scenarios first add a knowledge base of --articles published articles (default 5,000),
-bulk-inserted and indexed for search.
+bulk-inserted and indexed for search. mail_ingest starts a private Dovecot on loopback
+(skipped without one) and adds mail_per_s and the peak memory of a separate process
+taking in a 20 MB message (large_mail_peak_rss_mib) to its line.
 """
 
 import argparse

@@ -16,6 +16,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
+from ... import conf
 from ...mail import intake
 from ...models import Mailbox
 
@@ -58,7 +59,9 @@ class Command(BaseCommand):
             return EX_TEMPFAIL
         try:
             # Read here, with no name kept: receive() may free a large message early.
-            result = intake.receive(sys.stdin.buffer.read(), box)
+            # One byte past the limit is enough to refuse it.
+            limit = conf.get("MAIL_MAX_BYTES")
+            result = intake.receive(sys.stdin.buffer.read(limit + 1 if limit else -1), box)
         except intake.TooLarge as exc:
             logger.warning("helpdesk_mail_pipe: refused a message: %s", exc)
             return EX_DATAERR

@@ -37,7 +37,9 @@ That is --shape realistic; --shape helpdesk is django-helpdesk's benchmark workl
 messages a ticket (the first and 4 follow-ups), half of all tickets active, the 10 agents
 in all five departments, the inbox keyword in 2 % of the subjects. The kb_*
 scenarios first add a knowledge base of --articles published articles (default 5,000),
-bulk-inserted and indexed for search.
+bulk-inserted and indexed for search. mail_ingest starts a private Dovecot on loopback
+(skipped without one) and adds mail_per_s and the peak memory of a separate process
+taking in a 20 MB message (large_mail_peak_rss_mib) to its line.
 """
 
 import argparse
@@ -1366,6 +1368,194 @@ def scenario_my_account(fx):
 
 
 # name -> (builder, expected status code)
+# --------------------------------------------------------------------------------------
+# Mail intake
+# --------------------------------------------------------------------------------------
+
+MAIL_BATCH = 20
+LARGE_MAIL_MB = 20
+
+
+def _mail_batch(n, replies):
+    """MAIL_BATCH messages: half open tickets, half answer tickets of the data by code."""
+    from email.message import EmailMessage
+
+    raws = []
+    for i in range(MAIL_BATCH):
+        msg = EmailMessage()
+        if i % 2 and replies:
+            code, address = replies[(n * MAIL_BATCH + i) % len(replies)]
+            msg["From"] = address
+            msg["Subject"] = f"Re: [{code}] still broken"
+            body = (
+                f"It happened again ({n}-{i}).\n\nOn Mon, 3 Mar 2025 at 10:00, Support "
+                "<support@bench.example> wrote:\n> Please try again.\n"
+            )
+        else:
+            msg["From"] = f"Mail Customer {n}-{i} <mail{n}-{i}@bench.example>"
+            msg["Subject"] = f"Printer {n}-{i} does not print"
+            body = "The printer in room 4 prints blank pages since this morning.\n" * 5
+        msg["To"] = "support@bench.example"
+        msg["Message-ID"] = f"<bench.{os.getpid()}.{n}.{i}@bench.example>"
+        msg.set_content(body)
+        raws.append(bytes(msg))
+    return raws
+
+
+def _large_mail():
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Big Sender <big@bench.example>"
+    msg["To"] = "support@bench.example"
+    msg["Subject"] = "Scan of the whole manual"
+    msg["Message-ID"] = f"<bench.large.{os.getpid()}@bench.example>"
+    msg.set_content("The manual is attached.\n")
+    # Base64 makes the attachment a third larger: the message is LARGE_MAIL_MB in all.
+    size = LARGE_MAIL_MB * 1024 * 1024 * 3 // 4 - 4096
+    msg.add_attachment(
+        b"%PDF-1.4\n" + os.urandom(size), maintype="application", subtype="pdf",
+        filename="manual.pdf",
+    )  # fmt: skip
+    return bytes(msg)
+
+
+class _Done:
+    status_code = 200
+
+
+def scenario_mail_ingest(fx):
+    """Messages from a local Dovecot (IMAP) into tickets and replies, MAIL_BATCH a request.
+
+    Each request appends a batch to the mailbox and runs one fetch; mail_per_s is the
+    batch over the fetch's time alone. Once, a separate process fetches a message of
+    LARGE_MAIL_MB and reports its peak memory (large_mail_peak_rss_mib).
+    """
+    import atexit
+
+    from tests.mail.dovecot import Dovecot, binary
+    from wagtail_tickets.mail import fetch
+    from wagtail_tickets.mail.secrets import encrypt
+    from wagtail_tickets.models import DepartmentPage, Mailbox, Ticket
+
+    if binary() is None:
+        raise Skip("dovecot is not installed (apt-get install dovecot-imapd dovecot-pop3d)")
+    server = Dovecot().start()
+    atexit.register(server.stop)
+    DepartmentPage.objects.filter(pk=fx.department.pk).update(max_attachment_mb=LARGE_MAIL_MB)
+    mailbox, _created = Mailbox.objects.update_or_create(
+        name="bench",
+        defaults={
+            "address": "support@bench.example",
+            "protocol": Mailbox.Protocol.IMAP,
+            "host": server.host,
+            "port": server.ports["imap"],
+            "security": Mailbox.Security.PLAIN,
+            "username": "helpdesk",
+            "password_encrypted": encrypt(server.users["helpdesk"]),
+            "department": DepartmentPage.objects.get(pk=fx.department.pk),
+        },
+    )
+    replies = list(
+        Ticket.objects.active()
+        .filter(department=fx.department)
+        .values_list("code", "customer_email")[:200]
+    )
+    counter = iter(range(10**9))
+    fetch_seconds = []
+
+    def request():
+        batch = _mail_batch(next(counter), replies)
+        server.append(batch)
+        started = time.perf_counter()
+        report = fetch.fetch_mailbox(mailbox, limit=MAIL_BATCH)
+        fetch_seconds.append(time.perf_counter() - started)
+        if report.errors or report.taken != MAIL_BATCH:
+            raise SystemExit(f"mail_ingest: {report}")
+        request.extra["mail_per_s"] = round(
+            MAIL_BATCH * len(fetch_seconds) / sum(fetch_seconds), 1
+        )
+        return _Done()
+
+    request.extra = {"mail_batch": MAIL_BATCH}
+    request.extra.update(_large_mail_memory(server, mailbox))
+    request.note = (
+        f"{MAIL_BATCH} messages a request (half new tickets, half replies by code); "
+        f"peak RSS of a separate process fetching a {LARGE_MAIL_MB} MB message"
+    )
+    return request
+
+
+def _large_mail_memory(server, mailbox):
+    """Fetch one LARGE_MAIL_MB message in a fresh process; its peak memory."""
+    import subprocess
+
+    from django.conf import settings
+    from django.db import connections
+
+    server.append([_large_mail()])
+    connections.close_all()
+    database = settings.DATABASES["default"]
+    child = subprocess.run(
+        [sys.executable, __file__, "--mail-memory-child", mailbox.name],
+        env=dict(
+            os.environ,
+            WT_BENCH_DB_KIND="postgres" if "postgresql" in database["ENGINE"] else "sqlite",
+            WT_BENCH_DB_NAME=str(database["NAME"]),
+            WT_BENCH_MEDIA=settings.MEDIA_ROOT,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"mail_ingest: the large message failed:\n{child.stderr[-3000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def _high_water_mib():
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that over from
+    the parent across fork and exec, so a child started by a big process reports the
+    parent's figure."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def mail_memory_child(mailbox_name):
+    """In a fresh process: fetch the waiting large message; print the peak memory."""
+    db = Database(os.environ["WT_BENCH_DB_KIND"], name=os.environ["WT_BENCH_DB_NAME"])
+    configure_django(db)
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = os.environ["WT_BENCH_MEDIA"]
+    from wagtail_tickets.mail import fetch
+    from wagtail_tickets.models import Attachment, Mailbox
+
+    mailbox = Mailbox.objects.get(name=mailbox_name)
+    before = _high_water_mib()
+    started = time.perf_counter()
+    report = fetch.fetch_mailbox(mailbox, limit=1)
+    seconds = time.perf_counter() - started
+    if report.errors or report.taken != 1:
+        raise SystemExit(f"large message not taken in: {report}")
+    stored = Attachment.objects.order_by("-pk").first()
+    print(
+        json.dumps(
+            {
+                "large_mail_mb": LARGE_MAIL_MB,
+                "large_mail_seconds": round(seconds, 2),
+                "large_mail_attachment_mib": round(stored.size / 1048576, 1),
+                "large_mail_rss_before_mib": round(before, 1),
+                "large_mail_peak_rss_mib": round(_high_water_mib(), 1),
+            }
+        )
+    )
+
+
 SCENARIOS = {
     "department_form": (scenario_department_form, 200),
     "submit": (scenario_submit, 302),
@@ -1388,6 +1578,7 @@ SCENARIOS = {
     "billing_accounts": (scenario_billing_accounts, 200),
     "account_statement": (scenario_account_statement, 200),
     "my_account": (scenario_my_account, 200),
+    "mail_ingest": (scenario_mail_ingest, 200),
 }
 
 
@@ -1527,6 +1718,7 @@ def run_scenario(name, fx, args, after_clock):
         result["total_p50_ms"] = round(statistics.median(totals), 2)
     if getattr(request, "note", ""):
         result["note"] = request.note
+    result.update(getattr(request, "extra", {}))
     return result
 
 
@@ -1578,6 +1770,9 @@ def emit(result, args):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--mail-memory-child"]:
+        return mail_memory_child(argv[1])
     args = parse_args(argv)
     db = Database(args.db, name=args.reuse)
     if not args.reuse:

@@ -44,7 +44,10 @@ SUPPORT_CENTRE_ANONYMOUS = 8
 SUPPORT_CENTRE_CUSTOMER = 11
 DEPARTMENT_FORM_GET = 7
 DEPARTMENT_FORM_POST = 19
-DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 29
+# Four of these are the outgoing mail's headers (mail/headers.py): the bouncing-address
+# check, the department's mailbox for Reply-To, the thread's Message-IDs, and storing
+# the new Message-ID.
+DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 33
 TICKET_PAGE = 10
 TICKET_LIST = 12
 TICKET_LIST_FILTERED = 14

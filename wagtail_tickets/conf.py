@@ -38,6 +38,26 @@ DEFAULTS = {
     # about it are collected into one mail (notifications.customer_replies); 0 mails
     # each reply on its own.
     "REPLY_DIGEST_SECONDS": 300,
+    # Mail intake (see README, "Receiving mail").
+    # The key that encrypts mailbox passwords (a Fernet key, or a list of them: the first
+    # encrypts, all decrypt); None derives one from SECRET_KEY.
+    "MAILBOX_KEY": None,
+    # Automatic answers (confirmations of tickets opened by mail, refusals of unknown
+    # senders) one address may get per hour; more are not sent.
+    "MAIL_AUTO_REPLIES_PER_HOUR": 5,
+    # Larger messages are not taken in (left on the server; the pipe refuses them).
+    "MAIL_MAX_BYTES": 40 * 1024 * 1024,
+    # Messages read from one mailbox per run of helpdesk_fetch_mail.
+    "MAIL_FETCH_LIMIT": 200,
+    # Seconds before a connection to a mail server gives up.
+    "MAIL_TIMEOUT": 60,
+    # Seconds a fetch holds a mailbox's lock without renewing it; a lock left by a
+    # crashed run expires after this.
+    "MAIL_LOCK_SECONDS": 600,
+    # A file of CA certificates to trust for mail servers besides the system's.
+    "MAIL_CA_FILE": None,
+    # The domain of the Message-IDs of outgoing mail; None takes the From address's.
+    "MAIL_MESSAGE_ID_DOMAIN": None,
 }
 
 

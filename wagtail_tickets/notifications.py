@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from . import conf, links
+from .mail import headers as mail_headers
 from .models import HelpdeskSettings, StaffMember
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ def send(template, context, recipients, language, reply_to=None):
     message = EmailMessage(
         subject, body, from_email(), recipients, reply_to=[reply_to] if reply_to else None
     )
-    return message.send()
+    # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
+    return mail_headers.send(message, template, context)
 
 
 def _site_settings(ticket):

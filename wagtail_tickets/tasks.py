@@ -168,3 +168,14 @@ def send_signup_mail(signup_id=None, user_id=None, helpdesk_id=None, language=""
     helpdesk = HelpdeskPage.objects.filter(pk=helpdesk_id).first()
     if user is not None and user.email:
         notifications_billing.signup_existing(user, helpdesk, language)
+
+
+@task()
+def send_mail_invitation(address, department_id, subject, in_reply_to, language):
+    """Answer an unknown sender whose mail was refused with the department's form."""
+    from .mail import replies
+    from .models import DepartmentPage
+
+    department = DepartmentPage.objects.filter(pk=department_id).first()
+    if department is not None:
+        replies.send_invitation(address, department, subject, in_reply_to, language)

@@ -4,7 +4,7 @@ from wagtail import hooks
 from .admin import billing as billing_admin  # noqa: F401
 
 # The desk's modules register their own hooks when imported.
-from .admin import config, dashboard, inbox, reports, ticket  # noqa: F401
+from .admin import config, dashboard, inbox, mailboxes, reports, ticket  # noqa: F401
 from .admin.menu import HelpdeskViewSetGroup
 
 LOG_ACTIONS = {

@@ -5,8 +5,8 @@ Joining the menu
     registered with the ``register_admin_viewset`` hook; a plain ``MenuItem`` joins by a
     hook function registered under ``HELPDESK_MENU_HOOK``. Orders in use: Inbox 10,
     Departments 20, Statuses 30, Priorities 40, Staff 50, Saved searches 60,
-    My desk profile 70; later items (support accounts, notification templates,
-    reports) take 80 and up.
+    My desk profile 70, Mailboxes 100; later items (support accounts, notification
+    templates, reports) take 80 and up.
 
 The open-ticket badge
     ``open_ticket_count(user)`` is what an agent has to deal with: the **active**

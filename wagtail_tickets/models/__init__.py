@@ -10,6 +10,7 @@ from .knowledge import (
     RelatedArticle,
     SuggestionStat,
 )
+from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
@@ -24,6 +25,11 @@ from .tickets import (
 )
 
 __all__ = [
+    "AutoReplyCounter",
+    "BouncingAddress",
+    "InboundMail",
+    "Mailbox",
+    "TicketMailId",
     "ArticlePage",
     "ArticlePageTag",
     "ArticleVote",

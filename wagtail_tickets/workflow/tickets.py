@@ -112,10 +112,12 @@ def open_ticket(
     source=Message.Source.WEB,
     actor=None,
     at=None,
+    email_message_id="",
 ):
     """Create a ticket with its first message. Returns (ticket, raw access token).
 
     ``at`` backdates the ticket for imports and demo data; it defaults to now.
+    ``email_message_id`` is the Message-ID of the mail the ticket came from.
     """
     now = at or timezone.now()
     submitter = submitter or {}
@@ -162,6 +164,7 @@ def open_ticket(
         author_name=ticket.customer_name,
         author_email=ticket.customer_email,
         source=source,
+        email_message_id=email_message_id[:255],
         created_at=now,
     )
     _save_attachments(message, attachments)
@@ -226,12 +229,15 @@ def post_reply(
     source=None,
     at=None,
     notify=True,
+    email_message_id="",
 ):
     """Add a message. A customer's reply reopens a resolved or closed ticket.
 
     ``notify=False`` is passed on in the signals (``notify``), and the notification
     handlers then send no mail: for a caller that tells the people concerned itself,
     once, as ``merge`` does. Other listeners still hear of the reply.
+
+    ``email_message_id`` is the Message-ID of the mail the message came from.
     """
     if is_internal and not by_staff:
         raise WorkflowError(_("Only staff can write internal notes."))
@@ -250,6 +256,7 @@ def post_reply(
         is_internal=is_internal,
         source=source or (Message.Source.STAFF if by_staff else Message.Source.WEB),
         time_spent_minutes=time_spent_minutes or 0,
+        email_message_id=email_message_id[:255],
         created_at=now,
     )
     _save_attachments(message, attachments)

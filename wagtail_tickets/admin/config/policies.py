@@ -168,3 +168,13 @@ def register_helpdesk_permissions():
         content_type=ContentType.objects.get_for_model(Ticket), codename__in=TICKET_PERMISSIONS
     )
     return Permission.objects.filter(ticket | configuration)
+
+
+@hooks.register("register_permissions")
+def register_mailbox_permissions():
+    """``manage_mailboxes``: Helpdesk → Mailboxes (admin/mailboxes.py)."""
+    from ...models import Mailbox
+
+    return Permission.objects.filter(
+        content_type=ContentType.objects.get_for_model(Mailbox), codename="manage_mailboxes"
+    )

@@ -3,11 +3,9 @@
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from . import conf, links
+from .mail import compose
 from .mail import headers as mail_headers
 from .models import HelpdeskSettings, StaffMember
 
@@ -19,19 +17,19 @@ def from_email():
 
 
 def render_mail(template, context, language):
-    with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"wagtail_tickets/emails/{template}_subject.txt", context)
-        body = render_to_string(f"wagtail_tickets/emails/{template}_body.txt", context)
-    return " ".join(subject.split()), body
+    """(subject, text body): the editors' template for the event and language, else the
+    shipped files (mail/compose.py)."""
+    composed = compose.compose(template, context, language)
+    return composed.subject, composed.text
 
 
 def send(template, context, recipients, language, reply_to=None):
     recipients = sorted({r for r in recipients if r})
     if not recipients:
         return 0
-    subject, body = render_mail(template, context, language)
-    message = EmailMessage(
-        subject, body, from_email(), recipients, reply_to=[reply_to] if reply_to else None
+    composed = compose.compose(template, context, language)
+    message = composed.message(
+        from_email(), recipients, reply_to=[reply_to] if reply_to else None
     )
     # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
     return mail_headers.send(message, template, context)

@@ -11,6 +11,7 @@ from .knowledge import (
     SuggestionStat,
 )
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
+from .notifications import NotificationTemplate
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
@@ -47,6 +48,7 @@ __all__ = [
     "IncidentPack",
     "LedgerEntry",
     "Message",
+    "NotificationTemplate",
     "Priority",
     "SavedSearch",
     "StaffMember",

@@ -133,11 +133,11 @@ def _syntax_errors(found, event):
     if found.unknown:
         errors.append(
             ngettext(
-                "This mail has no placeholder %(names)s. It has: %(allowed)s.",
-                "This mail has no placeholders %(names)s. It has: %(allowed)s.",
+                "This mail has no placeholder %(names)s: see the list beside the fields.",
+                "This mail has no placeholders %(names)s: see the list beside the fields.",
                 len(found.unknown),
             )
-            % {"names": _braced(found.unknown), "allowed": _braced(event.by_name)}
+            % {"names": _braced(found.unknown)}
         )
     if found.unbalanced:
         errors.append(gettext("A “{{” or “}}” does not belong to a placeholder."))

@@ -265,6 +265,22 @@ def test_a_stored_template_that_no_longer_checks_out_falls_back_to_the_file(
     assert "does not pass its checks" in caplog.text
 
 
+def test_a_value_that_cannot_be_computed_falls_back_to_the_file(
+    helpdesk, department, ticket, agent, commit, monkeypatch, caplog
+):
+    customise("staff_replied")
+
+    def broken(self, context):
+        raise RuntimeError("no value")
+
+    monkeypatch.setattr(events.Event, "values", broken)
+    with commit():
+        workflow.post_reply(ticket, body="Try this.", author=agent, by_staff=True)
+    [sent] = mails_to(ticket.customer_email)
+    assert "There is a new reply" in sent.body
+    assert "Could not render the notification template staff_replied" in caplog.text
+
+
 def test_digest_placeholders_list_every_reply(helpdesk, department, ticket, agent, commit):
     customise(
         "customer_replied",

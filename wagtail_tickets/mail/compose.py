@@ -67,9 +67,19 @@ def compose(event_name, context, language):
         row = stored(event_name, language) if event is not None else None
         if row is not None:
             if not problems(event, row.subject, row.text_body, row.html_body):
-                return render_editable(
-                    event, context, language, row.subject, row.text_body, row.html_body, row
-                )
+                try:
+                    return render_editable(
+                        event, context, language, row.subject, row.text_body, row.html_body, row
+                    )
+                except Exception:
+                    # A value that cannot be computed must not cost the mail.
+                    logger.exception(
+                        "Could not render the notification template %s (%s); "
+                        "the shipped default was sent instead.",
+                        event_name,
+                        language,
+                    )
+                    return render_shipped(event_name, context)
             logger.warning(
                 "The notification template %s (%s) does not pass its checks; "
                 "the shipped default was sent instead.",

@@ -46,8 +46,9 @@ DEPARTMENT_FORM_GET = 7
 DEPARTMENT_FORM_POST = 19
 # Four of these are the outgoing mail's headers (mail/headers.py): the bouncing-address
 # check, the department's mailbox for Reply-To, the thread's Message-IDs, and storing
-# the new Message-ID.
-DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 33
+# the new Message-ID; one is the mail's editable template for its event and language
+# (mail/compose.py), looked up once per mail sent.
+DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 34
 TICKET_PAGE = 10
 TICKET_LIST = 12
 TICKET_LIST_FILTERED = 14

@@ -55,6 +55,14 @@ def test_html_values_are_escaped_with_line_breaks_and_the_html_is_sanitised():
     assert 'href="https://example.com/?a=1&amp;b=2"' in html
 
 
+def test_a_subject_ending_in_an_empty_placeholder_loses_the_dangling_separator():
+    text = "[{{ c }}] We have received your ticket: {{ s }}"
+    assert placeholders.render_line(text, {"c": "X-1", "s": ""}) == (
+        "[X-1] We have received your ticket"
+    )
+    assert placeholders.render_line(text, {"c": "X-1", "s": "Hi"}).endswith("ticket: Hi")
+
+
 def test_subjects_are_one_plain_line():
     assert placeholders.render_line("[{{ c }}]  Q&A:\n {{ s }}", {"c": "X-1", "s": "a < b"}) == (
         "[X-1] Q&A: a < b"
@@ -279,6 +287,24 @@ def test_a_value_that_cannot_be_computed_falls_back_to_the_file(
     [sent] = mails_to(ticket.customer_email)
     assert "There is a new reply" in sent.body
     assert "Could not render the notification template staff_replied" in caplog.text
+
+
+def test_a_confirmation_that_may_not_repeat_the_submission_leaves_it_out(helpdesk):
+    """Where the sending code says the address may not be the sender's own
+    (``show_details`` false), the typed name, subject, fields and message stay out."""
+    event = events.get("ticket_opened_customer")
+    with translation.override("en"):
+        body = str(event.body) + "\nFiles: {{ attachments }}"
+        context = samples.sample(event)
+        context["show_details"] = False
+        hidden = compose.render_editable(event, context, "en", event.subject, body)
+        context["show_details"] = True
+        shown = compose.render_editable(event, context, "en", event.subject, body)
+    ticket = context["ticket"]
+    assert hidden.subject == f"[{ticket.code}] We have received your ticket"
+    for typed in (ticket.subject, ticket.customer_name, "LaserJet", "blank", "test-page.pdf"):
+        assert typed not in hidden.text and typed in shown.text + shown.subject
+    assert ticket.code in hidden.text and "example-link-not-valid" in hidden.text
 
 
 def test_digest_placeholders_list_every_reply(helpdesk, department, ticket, agent, commit):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
@@ -89,10 +90,26 @@ def compose(event_name, context, language):
         return render_shipped(event_name, context)
 
 
+def render_text(name, context):
+    """Render a plain-text mail template file without HTML escaping.
+
+    The mails are text/plain: "Q&A" must arrive as "Q&A", not "Q&amp;A", and there is
+    no markup for a value to break out of. Only ``.txt`` templates are rendered this
+    way; HTML needs escaping and is refused here.
+    """
+    if not name.endswith(".txt"):
+        raise ValueError(f"{name}: mail templates are plain text (.txt)")
+    template = get_template(name)
+    inner = getattr(template, "template", None)
+    if inner is None:  # not a Django template engine: it escapes as it likes
+        return template.render(context)
+    return inner.render(Context(context, autoescape=False))
+
+
 def render_shipped(event_name, context):
     """The shipped template files (call inside the mail's language)."""
-    subject = render_to_string(f"wagtail_tickets/emails/{event_name}_subject.txt", context)
-    body = render_to_string(f"wagtail_tickets/emails/{event_name}_body.txt", context)
+    subject = render_text(f"wagtail_tickets/emails/{event_name}_subject.txt", context)
+    body = render_text(f"wagtail_tickets/emails/{event_name}_body.txt", context)
     return Composed(" ".join(subject.split()), body)
 
 

@@ -63,6 +63,8 @@ class Event:
     body: str
     #: Whether a preview may use one of the desk's tickets (else sample data only).
     ticket_preview: bool = False
+    #: Anything else an editor should know about this mail.
+    note: str = ""
     by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -184,10 +186,27 @@ def _merged_tickets(context):
 
 
 def _access_links(context):
-    return "\n\n".join(
-        f"{entry['ticket'].code} {entry['ticket'].subject}\n{entry['link']}"
-        for entry in context.get("entries") or []
-    )
+    # Code, department and status, not the subject: anyone can file a ticket under any
+    # address, and this mail must not carry a stranger's words to its owner.
+    blocks = []
+    for entry in context.get("entries") or []:
+        ticket = entry["ticket"]
+        parts = [ticket.code, _department_title(ticket.department), _text(ticket.status)]
+        blocks.append(" · ".join(p for p in parts if p) + "\n" + entry["link"])
+    return "\n\n".join(blocks)
+
+
+def submitted(value):
+    """A value the customer typed, for the confirmation of a new ticket: empty where the
+    sending code says the mail must not repeat the submission (``show_details`` false:
+    the address was typed into the form by someone who may not own it)."""
+
+    def compute(context):
+        if context.get("show_details", True) is False:
+            return ""
+        return value(context)
+
+    return compute
 
 
 def _helpdesk_name(context):
@@ -269,6 +288,15 @@ REASON = P(
     "reason", _("The reason staff gave (empty when none)"), lambda c: _attr(_entry(c), "reason")
 )
 
+#: The confirmation of a new ticket repeats what was typed only where it may
+#: (``submitted``): name and subject are empty otherwise.
+CONFIRMATION_TICKET = tuple(
+    Placeholder(p.name, p.label, submitted(p.value))
+    if p.name in ("ticket_subject", "customer_name")
+    else p
+    for p in TICKET
+)
+
 HELLO = _("Hello {{ customer_name }},")
 
 
@@ -286,7 +314,23 @@ EVENTS = (
         group=CUSTOMER_TICKET,
         recipients=_("The customer who filed the ticket"),
         language=TICKET_LANGUAGE,
-        placeholders=(*TICKET, TICKET_LINK, CUSTOM_FIELDS, *MESSAGE),
+        placeholders=(
+            *CONFIRMATION_TICKET,
+            TICKET_LINK,
+            Placeholder(
+                CUSTOM_FIELDS.name,
+                CUSTOM_FIELDS.label,
+                submitted(CUSTOM_FIELDS.value),
+                multiline=True,
+            ),
+            *(Placeholder(p.name, p.label, submitted(p.value), p.multiline) for p in MESSAGE),
+        ),
+        note=_(
+            "Anyone can type any address into the form, so where the address is not the "
+            "submitting account's own the customer's name, the subject, the fields, the "
+            "message and its attachments come out empty: the mail must not carry a "
+            "stranger's words in the site's name."
+        ),
         subject=_("[{{ ticket_code }}] We have received your ticket: {{ ticket_subject }}"),
         body=_body(
             HELLO,
@@ -409,7 +453,7 @@ EVENTS = (
         placeholders=(
             P(
                 "links",
-                _("Each open ticket's code, subject and new private link"),
+                _("Each ticket's code, department, status and private link"),
                 _access_links,
                 multiline=True,
                 required=True,
@@ -420,11 +464,14 @@ EVENTS = (
         body=_body(
             _("Hello,"),
             _(
-                "Someone, hopefully you, asked for the links to the open tickets of this "
-                "address. Here they are; earlier links to these tickets no longer work."
+                "Someone, hopefully you, asked for the links to the tickets of this address. "
+                "Here they are:"
             ),
             "{{ links }}",
-            _("If you did not ask for this, you can ignore this message."),
+            _(
+                "Keep these links to yourself: anyone who has one can read and answer "
+                "the ticket.\nIf you did not ask for this, you can ignore this message."
+            ),
         ),
         ticket_preview=True,
     ),

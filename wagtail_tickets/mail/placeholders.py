@@ -71,7 +71,7 @@ class Problems:
         return bool(self.tags or self.not_names or self.unknown or self.unbalanced)
 
 
-def _substitute(text, values, convert):
+def _substitute(text, values, convert, drop=True):
     """Replace each known placeholder; drop lines whose placeholders are all empty."""
 
     def value(match):
@@ -84,7 +84,7 @@ def _substitute(text, values, convert):
     for line in (text or "").split("\n"):
         used = [NAME_RE.match(m.group(1)) for m in TOKEN_RE.finditer(line)]
         used = [m.group(1) for m in used if m and m.group(1) in values]
-        if used and not any(str(values[name]).strip() for name in used):
+        if drop and used and not any(str(values[name]).strip() for name in used):
             continue
         lines.append(TOKEN_RE.sub(value, line))
     return "\n".join(lines)
@@ -92,12 +92,25 @@ def _substitute(text, values, convert):
 
 def render_text(text, values):
     """A plain-text body: values as they are, lines ending in ``\\n`` (no ``\\r``)."""
-    return _substitute(text.replace("\r\n", "\n"), values, str)
+    return _substitute(str(text or "").replace("\r\n", "\n"), values, str)
+
+
+#: What is left dangling at the end of a subject when its last placeholder is empty.
+_DANGLING = " \t:;,-–—|·"
 
 
 def render_line(text, values):
-    """A subject: one line of plain text, whitespace collapsed."""
-    return " ".join(render_text(text, values).split())
+    """A subject: one line of plain text, whitespace collapsed.
+
+    A subject ending with a placeholder that is empty loses the separator before it
+    ("We have received your ticket: {{ ticket_subject }}").
+    """
+    text = str(text or "")
+    line = " ".join(_substitute(text.replace("\r\n", "\n"), values, str, drop=False).split())
+    ending = re.search(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}\s*\Z", text)
+    if ending and not str(values.get(ending.group(1), "x")).strip():
+        line = line.rstrip(_DANGLING)
+    return line
 
 
 def html_value(value):
@@ -106,7 +119,7 @@ def html_value(value):
 
 def render_html(text, values):
     """An HTML fragment: escaped values, then the whole sanitised."""
-    html = _substitute(text.replace("\r\n", "\n"), values, html_value)
+    html = _substitute(str(text or "").replace("\r\n", "\n"), values, html_value)
     return sanitise(html)
 
 

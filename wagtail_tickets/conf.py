@@ -18,6 +18,11 @@ DEFAULTS = {
     "LOOKUP_RATE_SECONDS": 30,
     # Days the signed ticket links in notification e-mails stay valid.
     "MAIL_LINK_DAYS": 60,
+    # Days a link mailed by "find my ticket" stays valid (0: no expiry).
+    "LOOKUP_LINK_DAYS": 90,
+    # "Find my ticket" mails links to active tickets and to those resolved or closed in
+    # the last this many days.
+    "LOOKUP_CLOSED_DAYS": 30,
     # Requests a minute one address may make to a department's article suggestions
     # (typing a subject makes a few); 0 turns the limit off.
     "SUGGEST_REQUESTS_PER_MINUTE": 60,

@@ -201,5 +201,5 @@ class ReplyForm(forms.Form):
 class LookupForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),
-        help_text=_("We will e-mail you fresh links to your open tickets."),
+        help_text=_("We will e-mail you links to your open and recently closed tickets."),
     )

@@ -162,9 +162,9 @@ def test_close_writes_through_the_workflow(client, tickets, agent):
     assert all(t.status.kind == Status.Kind.CLOSED and t.closed_at for t in closed)
     messages = [str(m).strip() for m in response.wsgi_request._messages]
     assert "2 tickets closed." in messages and "1 ticket needed no change." in messages
-    from wagtail.models import ModelLogEntry
+    from wagtail_tickets.models import TicketLogEntry
 
-    assert ModelLogEntry.objects.filter(action="wagtail_tickets.ticket.close").count() == 3
+    assert TicketLogEntry.objects.filter(action="wagtail_tickets.ticket.close").count() == 3
 
 
 def test_select_all_in_listing_uses_the_filters(client, tickets, foreign, agent, superuser):

@@ -7,11 +7,18 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
-from wagtail.models import ModelLogEntry
 
 from tests import factories
 from wagtail_tickets import workflow
-from wagtail_tickets.models import Message, Priority, Star, Status, Ticket, TicketView
+from wagtail_tickets.models import (
+    Message,
+    Priority,
+    Star,
+    Status,
+    Ticket,
+    TicketLogEntry,
+    TicketView,
+)
 from wagtail_tickets.models.tickets import cached_rows
 
 pytestmark = pytest.mark.django_db
@@ -423,11 +430,11 @@ def test_change_ticket_fields_is_audited_and_keeps_the_code(client, busy_ticket,
     )
     assert ticket.code == busy_ticket.code
     assert ticket.status.kind == "closed"
-    edit = ModelLogEntry.objects.get(action="wagtail_tickets.ticket.edit", object_id=str(ticket.pk))
+    edit = TicketLogEntry.objects.get(action="wagtail_tickets.ticket.edit", ticket_id=ticket.pk)
     assert edit.user == agent
     assert edit.data["subject"] == {"old": "Printer is on fire", "new": "Printer on fire (again)"}
     assert edit.data["department"]["new"]["id"] == other.pk
-    assert ModelLogEntry.objects.filter(action="wagtail_tickets.ticket.close", user=agent).exists()
+    assert TicketLogEntry.objects.filter(action="wagtail_tickets.ticket.close", user=agent).exists()
 
 
 def test_department_choices_are_only_the_agents(client, busy_ticket, agent, helpdesk):
@@ -456,7 +463,7 @@ def test_assign_needs_assign_ticket(client, busy_ticket, agent, department, comm
         )
     assert response.status_code == 302
     assert Ticket.objects.get(pk=busy_ticket.pk).assignee_id == colleague.pk
-    entry = ModelLogEntry.objects.get(action="wagtail_tickets.ticket.assign")
+    entry = TicketLogEntry.objects.get(action="wagtail_tickets.ticket.assign")
     assert entry.user == agent and entry.data["new"]["id"] == colleague.pk
     assert [m.to for m in mail.outbox] == [[colleague.email]]
 
@@ -491,7 +498,7 @@ def test_close_and_reopen(client, busy_ticket, agent):
     client.post(url("reopen", busy_ticket.pk))
     assert Ticket.objects.get(pk=busy_ticket.pk).status.kind == "open"
     actions = set(
-        ModelLogEntry.objects.filter(object_id=str(busy_ticket.pk), user=agent).values_list(
+        TicketLogEntry.objects.filter(ticket_id=busy_ticket.pk, user=agent).values_list(
             "action", flat=True
         )
     )
@@ -534,7 +541,7 @@ def test_edit_message_needs_the_permission_and_is_audited(client, busy_ticket, a
     client.post(url("edit_message", busy_ticket.pk, message.pk), {"body": "Corrected text"})
     edited = Message.objects.get(pk=message.pk)
     assert edited.body == "Corrected text" and edited.edited_by == agent
-    entry = ModelLogEntry.objects.get(action="wagtail_tickets.message.edit")
+    entry = TicketLogEntry.objects.get(action="wagtail_tickets.message.edit")
     assert entry.data["old_body"] == message.body and entry.user == agent
     html = client.get(url("detail", busy_ticket.pk)).content.decode()
     assert "wt-edited" in html
@@ -555,7 +562,7 @@ def test_delete_message_needs_the_permission_and_spares_the_first(client, busy_t
     assert client.get(url("delete_message", busy_ticket.pk, last.pk)).status_code == 200
     client.post(url("delete_message", busy_ticket.pk, last.pk))
     assert not Message.objects.filter(pk=last.pk).exists()
-    entry = ModelLogEntry.objects.get(action="wagtail_tickets.message.delete")
+    entry = TicketLogEntry.objects.get(action="wagtail_tickets.message.delete")
     assert entry.data["old_body"] == last.body
     client.post(url("delete_message", busy_ticket.pk, first.pk))
     assert Message.objects.filter(pk=first.pk).exists()
@@ -685,8 +692,8 @@ def test_new_ticket_for_an_existing_account(
     first = ticket.messages.get()
     assert first.source == Message.Source.STAFF
     assert first.attachments.count() == 1
-    entry = ModelLogEntry.objects.get(
-        action="wagtail_tickets.ticket.create", object_id=str(ticket.pk)
+    entry = TicketLogEntry.objects.get(
+        action="wagtail_tickets.ticket.create", ticket_id=ticket.pk
     )
     assert entry.user == agent
     customer_mail = [m for m in mail.outbox if m.to == ["alice@example.com"]]

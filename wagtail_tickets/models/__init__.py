@@ -1,3 +1,5 @@
+from .access import AccessLink
+from .audit import TicketLogEntry
 from .desk import SavedSearch, Star, TicketView
 from .knowledge import (
     ArticlePage,
@@ -20,6 +22,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "AccessLink",
     "ArticlePage",
     "ArticlePageTag",
     "ArticleVote",
@@ -39,5 +42,6 @@ __all__ = [
     "Status",
     "Ticket",
     "TicketFormField",
+    "TicketLogEntry",
     "TicketView",
 ]

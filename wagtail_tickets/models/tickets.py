@@ -343,9 +343,14 @@ class Ticket(index.Indexed, models.Model):
         return HelpdeskPage.objects.ancestor_of(department).live().specific().last()
 
     def check_access_token(self, raw_token):
+        """Whether ``raw_token`` opens this ticket: the link it was filed with, or a
+        mailed link (``AccessLink``) that has not expired."""
         if not self.access_token_hash or not raw_token:
             return False
-        return secrets.compare_digest(self.access_token_hash, hash_token(raw_token))
+        token_hash = hash_token(raw_token)
+        if secrets.compare_digest(self.access_token_hash, token_hash):
+            return True
+        return self.access_links.valid().filter(token_hash=token_hash).exists()
 
     def is_customer(self, user):
         return bool(user and user.is_authenticated and self.customer_id == user.pk)

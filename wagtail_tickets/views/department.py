@@ -12,10 +12,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from wagtail.models import Site
 
-from .. import captcha, deflection, kb_search, workflow
+from .. import captcha, deflection, kb_search, links, workflow
 from ..forms import TicketForm
 from ..models import HelpdeskSettings, Ticket
-from .utils import private_link, submitter_info
+from .utils import submitter_info
 
 # The confirmation travels in a short-lived signed cookie rather than the session, so
 # an anonymous visitor's submission writes no session row.
@@ -95,7 +95,7 @@ def form(request, page):
             submitter = submitter_info(request, page)
             if about_article is not None:
                 # The article the visitor read before writing is where they came from.
-                submitter["referrer"] = about_article.get_full_url(request)
+                submitter["referrer"] = about_article.get_full_url() or ""
             anonymous = not request.user.is_authenticated
             if anonymous and _rate_limited(submitter["ip"], site_settings):
                 ticket_form.add_error(
@@ -127,7 +127,7 @@ def form(request, page):
                     json.dumps(
                         {
                             "code": ticket.code,
-                            "link": private_link(request, page.get_helpdesk(), raw_token),
+                            "link": links.private_link_url(page.get_helpdesk(), raw_token),
                         }
                     ),
                     salt=THANKS_SALT,

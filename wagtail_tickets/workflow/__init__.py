@@ -6,6 +6,7 @@ committed. Views, forms, mail intake and commands call these; none of them write
 ticket fields or creates messages by hand.
 """
 
+from .access import find_access_link, issue_access_token, record_link_use, revoke_access_links
 from .assignment import assign, auto_assign
 from .desk import delete_message, edit_message, merge, record_view, update_fields
 from .knowledge import convert_to_article
@@ -13,7 +14,6 @@ from .tickets import (
     WorkflowError,
     change_status,
     close,
-    issue_access_token,
     new_access_token,
     next_code,
     open_ticket,
@@ -30,13 +30,16 @@ __all__ = [
     "convert_to_article",
     "delete_message",
     "edit_message",
+    "find_access_link",
     "issue_access_token",
     "merge",
     "new_access_token",
     "next_code",
     "open_ticket",
     "post_reply",
+    "record_link_use",
     "record_view",
     "reopen",
+    "revoke_access_links",
     "update_fields",
 ]

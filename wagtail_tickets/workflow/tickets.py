@@ -350,13 +350,3 @@ def reopen(ticket, *, user=None, at=None):
     if status is None:
         raise WorkflowError(_("There is no status of the “open” kind."))
     return change_status(ticket, status, user=user, at=at, from_kinds=Status.ARCHIVED_KINDS)
-
-
-@transaction.atomic
-def issue_access_token(ticket):
-    """Replace the ticket's private link; earlier links stop working."""
-    raw, token_hash = new_access_token()
-    Ticket.objects.filter(pk=ticket.pk).update(access_token_hash=token_hash)
-    ticket.access_token_hash = token_hash
-    log(ticket, "wagtail_tickets.ticket.link_issued")
-    return raw

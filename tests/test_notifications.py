@@ -15,6 +15,13 @@ from wagtail_tickets.models import AccessLink, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def agent(department):
+    """An agent of the department who may also assign and set any status (workflow.rules)."""
+    user = factories.make_agent("agent", departments=[department])
+    return factories.grant(user, "assign_ticket", "change_ticket_fields")
+
 LINK_RE = re.compile(r"https?://[^\s<>\"]+/access/[A-Za-z0-9_:-]+/")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 FAILING_BACKENDS = [

@@ -22,6 +22,13 @@ from wagtail_tickets.models import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def agent(department):
+    """An agent of the department who may also assign and set any status (workflow.rules)."""
+    user = factories.make_agent("agent", departments=[department])
+    return factories.grant(user, "assign_ticket", "change_ticket_fields")
+
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 

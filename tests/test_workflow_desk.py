@@ -22,6 +22,13 @@ from wagtail_tickets.workflow.assignment import pick_assignee
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def agent(department):
+    """An agent of the department who may also assign and set any status (workflow.rules)."""
+    user = factories.make_agent("agent", departments=[department])
+    return factories.grant(user, "assign_ticket", "change_ticket_fields")
+
+
 def set_strategy(department, strategy):
     DepartmentPage.objects.filter(pk=department.pk).update(assignment_strategy=strategy)
     department.assignment_strategy = strategy
@@ -141,6 +148,8 @@ def test_auto_assignment_is_logged_as_automatic(department, team):
 
 def test_update_fields_keeps_the_code_and_audits_old_and_new(ticket, agent, helpdesk):
     other = factories.make_department(helpdesk, title="Second line", prefix="SEC")
+    # Agents move tickets between the departments they work in (workflow.rules).
+    agent.helpdesk_profile.departments.add(other)
     high = Priority.objects.exclude(pk=ticket.priority_id).first()
     code = ticket.code
     changed = workflow.update_fields(
@@ -260,12 +269,12 @@ def test_merge_moves_messages_closes_sources_with_a_pointer(department, customer
     assert TicketLogEntry.objects.filter(action="wagtail_tickets.ticket.merged_away").exists()
 
 
-def test_merge_needs_another_ticket_and_refuses_twice(ticket, department, agent):
+def test_merge_needs_another_ticket_and_refuses_twice(ticket, department, agent, customer):
     with pytest.raises(workflow.WorkflowError):
         workflow.merge(ticket, [ticket], user=agent)
-    other = factories.open_ticket(department, subject="Other")
+    other = factories.open_ticket(department, customer=customer, subject="Other")
     workflow.merge(ticket, [other], user=agent)
-    third = factories.open_ticket(department, subject="Third")
+    third = factories.open_ticket(department, customer=customer, subject="Third")
     with pytest.raises(workflow.WorkflowError):
         workflow.merge(third, [Ticket.objects.get(pk=other.pk)], user=agent)
 

@@ -23,6 +23,8 @@ DEFAULTS = {
     # "Find my ticket" mails links to active tickets and to those resolved or closed in
     # the last this many days.
     "LOOKUP_CLOSED_DAYS": 30,
+    # Tickets one merge may combine (the target included).
+    "MERGE_MAX_TICKETS": 20,
     # Requests a minute one address may make to a department's article suggestions
     # (typing a subject makes a few); 0 turns the limit off.
     "SUGGEST_REQUESTS_PER_MINUTE": 60,

@@ -8,7 +8,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import translation
 
-from . import conf, links
+from . import conf, links, permissions
 from .models import HelpdeskSettings, StaffMember
 
 logger = logging.getLogger(__name__)
@@ -68,11 +68,14 @@ def staff_recipients(ticket, *, reason):
         wants = profile is None or (
             profile.notify_customer_replies if reason == "reply" else profile.notify_new_tickets
         )
-        return [assignee.email] if assignee.is_active and wants else []
+        # A former agent (admin access taken away) is told nothing about customers.
+        return [assignee.email] if wants and permissions.staff_can_access(assignee, ticket) else []
     flag = "notify_customer_replies" if reason == "reply" else "notify_new_tickets"
     addresses = list(
         StaffMember.objects.filter(
-            departments=ticket.department_id, user__is_active=True, **{flag: True}
+            departments=ticket.department_id,
+            user__in=permissions.admin_user_ids(),
+            **{flag: True},
         )
         .exclude(user__email="")
         .values_list("user__email", flat=True)
@@ -164,8 +167,10 @@ def status_changed(ticket, new_status):
 
 def assigned(ticket, assignee_id):
     """Tell the new assignee, unless they asked not to be told."""
-    if ticket.assignee_id != assignee_id or not ticket.assignee.is_active:
+    if ticket.assignee_id != assignee_id:
         return  # reassigned again before the mail went out
+    if not permissions.staff_can_access(ticket.assignee, ticket):
+        return  # no longer a desk user of the ticket's department
     profile = StaffMember.objects.filter(user_id=assignee_id).first()
     if profile is not None and not profile.notify_assigned:
         return

@@ -159,3 +159,39 @@ def has_grant(request, ticket):
 
 def customer_can_access(request, ticket):
     return ticket.is_customer(request.user) or has_grant(request, ticket)
+
+
+# --- what a desk user may do to a ticket (the workflow enforces these: workflow/rules.py)
+
+CHANGE_FIELDS = "wagtail_tickets.change_ticket_fields"
+ASSIGN = "wagtail_tickets.assign_ticket"
+
+
+def may_work_on(user, ticket):
+    """Reply, add notes, close and reopen: any desk user who can see the ticket."""
+    return staff_can_access(user, ticket)
+
+
+def may_change_fields(user, ticket):
+    """Subject, priority, department, and merging."""
+    return staff_can_access(user, ticket) and user.has_perm(CHANGE_FIELDS)
+
+
+def may_change_status(user, ticket):
+    """Any status, beyond closing and reopening: the same right as the other fields."""
+    return may_change_fields(user, ticket)
+
+
+def may_assign(user, ticket):
+    return staff_can_access(user, ticket) and user.has_perm(ASSIGN)
+
+
+def may_be_assigned(assignee, ticket):
+    """The assignee must be a current desk user who can see the ticket's department."""
+    return staff_can_access(assignee, ticket)
+
+
+def may_see_department(user, department):
+    if not has_desk_rights(user):
+        return False
+    return sees_all_departments(user) or department.pk in staff_department_ids(user)

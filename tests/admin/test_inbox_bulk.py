@@ -135,9 +135,14 @@ def test_assign_reports_unchanged(client, tickets, dispatcher):
 # --- status, priority, close ------------------------------------------------------------
 
 
-def test_change_status(client, tickets, agent):
+def test_change_status_needs_the_fields_permission(client, tickets, agent, dispatcher):
+    """Any status is a field change (workflow.rules); closing stays every agent's."""
     waiting = Status.first_of_kind(Status.Kind.WAITING)
+    before = [reload(t).status_id for t in tickets]
     client.force_login(agent)
+    client.post(bulk_url("status", *tickets[:2]), {"status": waiting.pk})
+    assert [reload(t).status_id for t in tickets] == before
+    client.force_login(dispatcher)
     client.post(bulk_url("status", *tickets[:2]), {"status": waiting.pk})
     assert [reload(t).status_id for t in tickets[:2]] == [waiting.pk, waiting.pk]
     assert reload(tickets[2]).status_id != waiting.pk

@@ -98,7 +98,10 @@ def test_former_agent_sees_no_ticket_history(scene):
 
     tech_agent, _sales, tech_ticket, _sales_ticket = scene
     tech_agent.user_permissions.remove(Permission.objects.get(codename="access_admin"))
-    assert not TicketLogEntry.objects.viewable_by_user(tech_agent).exists()
+    former = type(tech_agent).objects.get(pk=tech_agent.pk)
+    assert not TicketLogEntry.objects.viewable_by_user(former).exists()
+    response = _report(_client(former))
+    assert tech_ticket.code not in response.content.decode()
 
 
 def test_desk_history_of_another_departments_ticket_is_404(scene):

@@ -355,11 +355,27 @@ def test_internal_note_keeps_status_and_is_never_mailed(client, busy_ticket, age
     assert all("confused" not in m.body for m in mail.outbox)
 
 
-def test_reply_can_pick_a_status(client, busy_ticket, agent):
+def test_reply_can_pick_a_status(client, busy_ticket, powerful):
     resolved = Status.objects.filter(kind=Status.Kind.RESOLVED).first()
-    client.force_login(agent)
+    client.force_login(powerful)
     client.post(url("reply", busy_ticket.pk), {"message": "Fixed.", "new_status": resolved.pk})
     assert Ticket.objects.get(pk=busy_ticket.pk).status_id == resolved.pk
+
+
+def test_reply_status_is_not_an_agents_choice_without_the_fields_permission(
+    client, busy_ticket, agent
+):
+    resolved = Status.objects.filter(kind=Status.Kind.RESOLVED).first()
+    client.force_login(agent)
+    html = client.get(url("detail", busy_ticket.pk)).content.decode()
+    assert 'name="new_status"' not in html
+    response = client.post(
+        url("reply", busy_ticket.pk), {"message": "Fixed.", "new_status": resolved.pk}
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(pk=busy_ticket.pk)
+    assert ticket.status.kind == Status.Kind.WAITING, "the reply's automatic status"
+    assert ticket.messages.filter(body="Fixed.").exists()
 
 
 def test_invalid_reply_shows_the_form_again(client, busy_ticket, agent):
@@ -748,6 +764,7 @@ def _crowd(ticket, agent, department, messages, views):
     factories.add_replies(ticket, messages, staff=agent, with_attachments=True)
     for n in range(views):
         viewer = factories.make_agent(f"viewer{ticket.pk}x{n}", departments=[department])
+        viewer = grant(viewer, "change_ticket_fields")  # to set statuses (workflow.rules)
         TicketView.objects.create(ticket=ticket, user=viewer, ip_address="192.0.2.1")
         kind = Status.Kind.OPEN if n % 2 else Status.Kind.WAITING
         workflow.change_status(ticket, Status.first_of_kind(kind), user=viewer)

@@ -19,7 +19,7 @@ from wagtail.admin.views.bulk_action import BulkAction
 
 from .. import workflow
 from ..models import Priority, StaffMember, Status, Ticket
-from ..permissions import visible_tickets
+from ..permissions import admin_user_ids, visible_tickets
 from .filters import person_name
 from .inbox import can_use_inbox, forbidden, inbox_queryset
 
@@ -177,6 +177,7 @@ def staff_users():
             is_active=True,
             pk__in=StaffMember.objects.values("user_id"),
         )
+        .filter(pk__in=admin_user_ids())
         .order_by("first_name", "last_name", "username")
     )
 
@@ -279,6 +280,8 @@ class StatusBulkAction(ChangeBulkAction):
     action_priority = 20
     form_class = StatusForm
     field = "status"
+    # Closing stays open to every agent (the Close action); any status is a field change.
+    permission = FIELDS_PERM
     confirm_label = _("Yes, change the status")
     success_message = ngettext_lazy(
         "%(count)d ticket moved to %(status)s.", "%(count)d tickets moved to %(status)s.", "count"

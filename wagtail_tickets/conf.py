@@ -23,6 +23,12 @@ DEFAULTS = {
     # "Find my ticket" mails links to active tickets and to those resolved or closed in
     # the last this many days.
     "LOOKUP_CLOSED_DAYS": 30,
+    # Replies a customer may post to one ticket per minute and per hour (0: no limit).
+    "CUSTOMER_REPLIES_PER_MINUTE": 5,
+    "CUSTOMER_REPLIES_PER_HOUR": 30,
+    # Megabytes of files a customer may upload to one ticket per hour, and in all.
+    "CUSTOMER_UPLOAD_MB_PER_HOUR": 50,
+    "TICKET_UPLOAD_MB": 200,
     # Tickets one merge may combine (the target included).
     "MERGE_MAX_TICKETS": 20,
     # Requests a minute one address may make to a department's article suggestions

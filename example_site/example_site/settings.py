@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A 503 with Retry-After, not a 500, while the database cannot answer.
+    "wagtail_tickets.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the browser's Accept-Language, so the demo speaks Russian
     # to a Russian browser; it needs the session before it and must precede Common.
@@ -86,6 +88,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE") or SITE_DIR / "db.sqlite3",
+        # Writers wait for each other (up to 20 s) and take the write lock as their
+        # transaction begins: a burst of visitors queues instead of "database is locked".
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

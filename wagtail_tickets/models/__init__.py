@@ -9,6 +9,7 @@ from .knowledge import (
     RelatedArticle,
     SuggestionStat,
 )
+from .limits import RateLimitLock, UsedFormToken
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .settings import HelpdeskSettings
 from .staff import StaffMember
@@ -36,6 +37,7 @@ __all__ = [
     "HelpdeskSettings",
     "Message",
     "Priority",
+    "RateLimitLock",
     "SavedSearch",
     "StaffMember",
     "Star",
@@ -44,4 +46,5 @@ __all__ = [
     "TicketFormField",
     "TicketLogEntry",
     "TicketView",
+    "UsedFormToken",
 ]

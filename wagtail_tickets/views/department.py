@@ -1,12 +1,11 @@
 import json
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -14,7 +13,8 @@ from wagtail.models import Site
 
 from .. import captcha, deflection, kb_search, links, workflow
 from ..forms import TicketForm
-from ..models import HelpdeskSettings, Ticket
+from ..models import HelpdeskSettings
+from ..workflow.limits import RateLimited, SubmissionLimits
 from .utils import submitter_info
 
 # The confirmation travels in a short-lived signed cookie rather than the session, so
@@ -26,16 +26,6 @@ THANKS_MAX_AGE = 600
 SHOWN_FIELD = "kb_suggestions_shown"
 ARTICLE_FIELD = "article"
 SUGGEST_DELAY_MS = 300
-
-
-def _rate_limited(ip, site_settings):
-    if not ip:
-        return False
-    since = timezone.now() - timedelta(hours=1)
-    recent = Ticket.objects.filter(
-        submitter_ip=ip, submitted_logged_in=False, created_at__gte=since
-    ).count()
-    return recent >= site_settings.anonymous_tickets_per_hour
 
 
 def _about_article(request, site):
@@ -91,33 +81,42 @@ def form(request, page):
     about_article = _about_article(request, site)
     if request.method == "POST":
         ticket_form = TicketForm(request.POST, request.FILES, **kwargs)
+        status = 400
         if ticket_form.is_valid():
             submitter = submitter_info(request, page)
             if about_article is not None:
                 # The article the visitor read before writing is where they came from.
                 submitter["referrer"] = about_article.get_full_url() or ""
             anonymous = not request.user.is_authenticated
-            if anonymous and _rate_limited(submitter["ip"], site_settings):
+            data = ticket_form.cleaned_data
+            try:
+                # One transaction: the start token is used up only if the ticket is
+                # stored, and the per-hour limit is counted under its lock (limits.py).
+                with transaction.atomic():
+                    if mode == "honeypot":
+                        captcha.consume_start_token(data.get(captcha.STARTED_FIELD))
+                    ticket, raw_token = workflow.open_ticket(
+                        department=page,
+                        subject=data["subject"],
+                        body=data["message"],
+                        customer=None if anonymous else request.user,
+                        customer_name=data["name"],
+                        customer_email=data["email"],
+                        custom_fields=ticket_form.custom_field_values(),
+                        attachments=data.get("attachments") or [],
+                        submitter=submitter,
+                        limits=SubmissionLimits.from_settings(site_settings),
+                    )
+            except RateLimited as error:
+                ticket_form.add_error(None, str(error))
+                status = 429
+            except captcha.TokenReused:
                 ticket_form.add_error(
                     None,
-                    _(
-                        "Too many tickets have been sent from your address in the last hour. "
-                        "Please try again later."
-                    ),
+                    _("This form has already been sent. Please check it and send it again."),
                 )
+                ticket_form.refresh_start_token()
             else:
-                data = ticket_form.cleaned_data
-                ticket, raw_token = workflow.open_ticket(
-                    department=page,
-                    subject=data["subject"],
-                    body=data["message"],
-                    customer=None if anonymous else request.user,
-                    customer_name=data["name"],
-                    customer_email=data["email"],
-                    custom_fields=ticket_form.custom_field_values(),
-                    attachments=data.get("attachments") or [],
-                    submitter=submitter,
-                )
                 if request.POST.get(SHOWN_FIELD) == "1":
                     deflection.record_filed(page)
                 thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
@@ -138,7 +137,6 @@ def form(request, page):
                     samesite="Lax",
                 )
                 return response
-        status = 400
     else:
         ticket_form = TicketForm(**kwargs)
         status = 200

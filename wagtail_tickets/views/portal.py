@@ -20,6 +20,7 @@ from ..forms import LookupForm, ReplyForm
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
 from ..models.tickets import hash_token
 from ..tasks import send_access_links
+from ..workflow.limits import RateLimited
 from .knowledge import kb_indexes_under
 from .utils import client_ip
 
@@ -103,6 +104,14 @@ def _rules_for(request, ticket):
     return AttachmentRules.for_department(ticket.department, site_settings)
 
 
+def _conversation(ticket):
+    return (
+        Message.objects.filter(ticket=ticket, is_internal=False)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+
+
 @never_cache
 def ticket_detail(request, page, code):
     ticket = _get_ticket(code)
@@ -118,14 +127,28 @@ def ticket_detail(request, page, code):
             reply_form = ReplyForm(request.POST, request.FILES, rules=rules)
             if reply_form.is_valid():
                 was_archived = ticket.is_archived
-                workflow.post_reply(
-                    ticket,
-                    body=reply_form.cleaned_data["message"],
-                    author=author,
-                    author_name=ticket.customer_name,
-                    author_email=ticket.customer_email,
-                    attachments=reply_form.cleaned_data.get("attachments") or [],
-                )
+                try:
+                    workflow.post_reply(
+                        ticket,
+                        body=reply_form.cleaned_data["message"],
+                        author=author,
+                        author_name=ticket.customer_name,
+                        author_email=ticket.customer_email,
+                        attachments=reply_form.cleaned_data.get("attachments") or [],
+                    )
+                except RateLimited as error:
+                    # The text stays in the form; the files must be chosen again.
+                    reply_form.add_error(None, str(error))
+                    return _render(
+                        request,
+                        page,
+                        "wagtail_tickets/ticket_detail.html",
+                        status=429,
+                        ticket=ticket,
+                        conversation=_conversation(ticket),
+                        reply_form=reply_form,
+                        ticket_url=_ticket_url(request, page, ticket),
+                    )
                 if was_archived:
                     messages.success(
                         request, _("Your reply has been sent and the ticket reopened.")
@@ -148,18 +171,13 @@ def ticket_detail(request, page, code):
         else:
             messages.error(request, _("Unknown action."))
             return redirect(_ticket_url(request, page, ticket))
-    conversation = (
-        Message.objects.filter(ticket=ticket, is_internal=False)
-        .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-    )
     return _render(
         request,
         page,
         "wagtail_tickets/ticket_detail.html",
         status=status,
         ticket=ticket,
-        conversation=conversation,
+        conversation=_conversation(ticket),
         reply_form=reply_form,
         ticket_url=_ticket_url(request, page, ticket),
     )

@@ -112,13 +112,18 @@ def open_ticket(
     source=Message.Source.WEB,
     actor=None,
     at=None,
+    limits=None,
 ):
     """Create a ticket with its first message. Returns (ticket, raw access token).
 
     ``at`` backdates the ticket for imports and demo data; it defaults to now.
+    ``limits`` (``limits.SubmissionLimits``) caps the tickets per hour of the visitor's
+    address or account; it raises ``limits.RateLimited``, checked under a lock first.
     """
     now = at or timezone.now()
     submitter = submitter or {}
+    if limits is not None:
+        limits.check(customer=customer, ip=submitter.get("ip"), now=now)
     priority = priority or department.default_priority or Priority.default()
     status = Status.default()
     if status is None or priority is None:
@@ -224,7 +229,17 @@ def post_reply(
     if is_internal and not by_staff:
         raise WorkflowError(_("Only staff can write internal notes."))
     now = at or timezone.now()
+    # Customers' replies are limited per ticket (limits.py); backdated imports are not.
+    limited = not by_staff and at is None
+    if limited:
+        from .limits import take
+
+        take(f"replies:ticket:{ticket.pk}")
     locked = _lock(ticket)
+    if limited:
+        from .limits import check_customer_reply
+
+        check_customer_reply(locked, attachments, now)
     if by_staff and author is not None:
         from .rules import check_may_change_status, check_may_work_on
 

@@ -29,6 +29,9 @@ DEFAULTS = {
     # Megabytes of files a customer may upload to one ticket per hour, and in all.
     "CUSTOMER_UPLOAD_MB_PER_HOUR": 50,
     "TICKET_UPLOAD_MB": 200,
+    # "Was this helpful?" answers one IP address may give one article per day (an
+    # office or a household shares an address); 0 turns the limit off.
+    "KB_VOTES_PER_IP_PER_DAY": 3,
     # Tickets one merge may combine (the target included).
     "MERGE_MAX_TICKETS": 20,
     # Requests a minute one address may make to a department's article suggestions

@@ -36,6 +36,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from ..models import SavedSearch, Star, Ticket
 from ..models.tickets import attach_lookups
 from ..permissions import visible_tickets
+from ..spreadsheets import SafeSpreadsheetExportMixin
 from .filters import InboxFilterSet
 from .inbox_pages import MatchesPaginator
 from .inbox_search import search_tickets
@@ -188,7 +189,7 @@ def assignee_name(ticket):
 # --------------------------------------------------------------------------------------
 
 
-class InboxIndexView(DeskAccessMixin, IndexView):
+class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
     model = Ticket
     template_name = "wagtail_tickets/admin/inbox.html"
     results_template_name = "wagtail_tickets/admin/inbox_results.html"

@@ -18,6 +18,7 @@ from wagtail.admin import messages
 from wagtail.admin.views.bulk_action import BulkAction
 
 from .. import workflow
+from ..inputs import local_url, parse_id
 from ..models import Priority, StaffMember, Status, Ticket
 from ..permissions import admin_user_ids, visible_tickets
 from .filters import person_name
@@ -38,6 +39,11 @@ class TicketBulkAction(BulkAction):
     #: Text of the confirm button.
     confirm_label = _("Yes, go ahead")
     minimum = 1
+
+    def __init__(self, request, model):
+        super().__init__(request, model)
+        # Wagtail takes any relative ``next``; redirect() cannot go to "'".
+        self.next_url = local_url(request, self.next_url, request.path)
 
     def dispatch(self, request, *args, **kwargs):
         if not can_use_inbox(request.user):
@@ -60,7 +66,7 @@ class TicketBulkAction(BulkAction):
             queryset = inbox_queryset(self.request, self.request.GET)
             ignored = 0
         else:
-            ids = {int(value) for value in requested if value.isdigit()}
+            ids = {parse_id(value) for value in requested} - {None}
             queryset = visible_tickets(user).filter(pk__in=ids)
             ignored = None  # known once loaded
         tickets = list(

@@ -13,6 +13,7 @@ from wagtail.models import Site
 
 from .. import captcha, deflection, kb_search, links, workflow
 from ..forms import TicketForm
+from ..inputs import parse_id
 from ..models import HelpdeskSettings
 from ..workflow.limits import RateLimited, SubmissionLimits
 from .utils import submitter_info
@@ -34,11 +35,8 @@ def _about_article(request, site):
     value = request.POST.get(ARTICLE_FIELD) if request.method == "POST" else None
     if value is None:
         value = request.GET.get(ARTICLE_FIELD)
-    try:
-        article_id = int(value)
-    except (TypeError, ValueError):
-        return None
-    if article_id < 1:
+    article_id = parse_id(value)
+    if article_id is None:
         return None
     return kb_search.live_articles(site=site).filter(pk=article_id).defer("body").first()
 

@@ -19,6 +19,7 @@ from taggit.models import Tag
 from wagtail.models import Page, PageViewRestriction
 
 from .. import conf, kb_search
+from ..inputs import parse_id, without_nul
 from ..models import (
     ArticlePage,
     ArticlePageTag,
@@ -192,10 +193,7 @@ def index(request, page):
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 def search(request, page):
@@ -207,7 +205,7 @@ def search(request, page):
     category_id = _int_or_none(request.GET.get("category"))
     category = next((c for c in categories if c.pk == category_id), None)
 
-    tag_slug = request.GET.get("tag", "").strip()
+    tag_slug = without_nul(request.GET.get("tag", "")).strip()[:100]
     tag = Tag.objects.filter(slug=tag_slug).first() if tag_slug else None
 
     queryset = ArticlePage.objects.live().descendant_of(category or page).exclude(private)

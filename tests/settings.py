@@ -117,5 +117,10 @@ WAGTAIL_SITE_NAME = "Test helpdesk"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
+# Tests write bursts of customer replies to build their data; the reply limits are
+# tested with explicit values (tests/test_limits.py), as on a site with the defaults.
+WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_MINUTE = 0
+WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_HOUR = 0
+
 SILENCED_SYSTEM_CHECKS = ["django_recaptcha.recaptcha_test_key_error"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -135,6 +135,16 @@ def test_replies_are_limited_per_minute(who, helpdesk, department, customer, set
     assert not Message.objects.filter(body="One too many").exists()
 
 
+def test_the_default_limits_apply_on_a_site_that_sets_nothing(department, settings):
+    del settings.WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_MINUTE
+    del settings.WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_HOUR
+    ticket, _raw = factories.open_ticket_with_token(department)
+    for n in range(4):  # five in a minute, the first message included
+        workflow.post_reply(ticket, body=f"Reply {n}", author_name="Ann")
+    with pytest.raises(workflow.WorkflowError, match="very fast"):
+        workflow.post_reply(ticket, body="Sixth", author_name="Ann")
+
+
 def test_replies_are_limited_per_hour_and_staff_are_not(helpdesk, department, agent, settings):
     settings.WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_MINUTE = 0
     settings.WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_HOUR = 3

@@ -5,9 +5,10 @@ import logging
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.signals import page_published
 
 from . import signals
-from .models import Priority, Status
+from .models import ArticlePage, Priority, Status
 from .models.tickets import forget_cached_rows
 from .tasks import index_ticket, send_notification
 
@@ -69,6 +70,15 @@ def on_tickets_merged(sender, target, sources, **kwargs):
 def on_ticket_updated(sender, ticket, **kwargs):
     # A new subject (or department) must be findable in the inbox search.
     _reindex(ticket)
+
+
+@receiver(page_published)
+def on_page_published(sender, instance, **kwargs):
+    # Files copied from a ticket stay private until the article showing them is public.
+    if isinstance(instance, ArticlePage):
+        from .workflow.knowledge import release_article_files
+
+        release_article_files(instance)
 
 
 @receiver(post_save, sender=Status)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
 from .. import conf
+from ..storage import attachment_storage
 
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits, e.g. #2563eb.")
@@ -429,7 +430,11 @@ class Attachment(models.Model):
     message = models.ForeignKey(
         Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
     )
-    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=255)
+    # A storage of its own, never MEDIA_ROOT (see storage.py); a callable, so the choice
+    # stays out of the migrations.
+    file = models.FileField(
+        _("file"), upload_to=attachment_upload_to, storage=attachment_storage, max_length=255
+    )
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("content type"), max_length=100)

@@ -14,7 +14,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from ... import workflow
 from ...models import ArticlePage, Attachment, Message, Priority, Star, Status, TicketView
 from ...models.tickets import attach_lookups, cached_rows
-from ...permissions import admin_user_ids, may_change_status, visible_tickets
+from ...permissions import (
+    admin_user_ids,
+    may_change_status,
+    sees_all_departments,
+    visible_tickets,
+)
 from ...views.utils import client_ip
 from ...workflow.desk import VIEW_THROTTLE
 from ..forms import DeskReplyForm, TicketFieldsForm
@@ -274,6 +279,8 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             custom_fields=custom_fields,
             starred=ticket.starred,
             overdue=bool(ticket.due_at and ticket.due_at < now and not ticket.is_archived),
+            # Colleagues' addresses are for managers, who see every department.
+            show_viewer_ips=sees_all_departments(user),
             can_edit_messages=can(user, "edit_message"),
             can_delete_messages=can(user, "delete_message"),
             can_assign=self.can_assign,

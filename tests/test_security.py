@@ -825,3 +825,21 @@ def test_message_body_gets_links_and_line_breaks_but_no_html(scene, client_as, c
     assert 'href="javascript:' not in html
     assert '<a href="https://evil.example">' not in html
     assert "&lt;a href=" in html
+
+
+def test_an_agent_revokes_a_tickets_links_from_the_desk(scene, agent):
+    from django.urls import reverse
+
+    holder = Client()
+    holder.get(_access_url(scene.helpdesk, scene.raw_token))
+    assert holder.get(scene.url).status_code == 200
+    desk = Client()
+    desk.force_login(agent)
+    revoke = reverse("helpdesk_tickets:revoke_links", args=[scene.ticket.pk])
+    assert desk.get(revoke).status_code == 405, "a change is a POST"
+    assert 'action="' + revoke + '"' in _html(
+        desk.get(reverse("helpdesk_tickets:detail", args=[scene.ticket.pk]))
+    )
+    assert desk.post(revoke).status_code == 302
+    _assert_login_redirect(holder.get(scene.url), scene.url)
+    assert Client().get(_access_url(scene.helpdesk, scene.raw_token)).status_code == 404

@@ -51,6 +51,7 @@ def ticket_views(ticket, message=None):
         ("post", url("close", ticket.pk)),
         ("post", url("reopen", ticket.pk)),
         ("post", url("star", ticket.pk)),
+        ("post", url("revoke_links", ticket.pk)),
         ("get", url("pdf", ticket.pk)),
         ("get", url("history", ticket.pk)),
         ("get", url("edit_message", ticket.pk, message.pk)),

@@ -62,6 +62,9 @@ def revoke_access_links(ticket, *, user=None):
     what signed mail links and session grants name), and the mailed links are deleted.
     The customer gets new links through "find my ticket".
     """
+    from .rules import check_may_work_on
+
+    check_may_work_on(user, ticket)
     _raw, token_hash = new_access_token()
     Ticket.objects.filter(pk=ticket.pk).update(access_token_hash=token_hash)
     ticket.access_token_hash = token_hash

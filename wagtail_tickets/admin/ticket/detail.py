@@ -289,7 +289,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             history_url=url("history", ticket.pk),
             action_urls={
                 name: url(name, ticket.pk)
-                for name in ("reply", "update", "close", "reopen", "star", "pdf")
+                for name in ("reply", "update", "close", "reopen", "star", "pdf", "revoke_links")
             },
         )
         return context

@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -256,12 +256,16 @@ def lookup(request, page):
     if cache.add(ip_key, 1, seconds) and cache.add(email_key, 1, seconds * 10):
         send_access_links.enqueue(email=email, helpdesk_id=page.pk, language=get_language())
     # One answer for every address, known or not, limited or not.
+    days = conf.get("LOOKUP_CLOSED_DAYS")
     messages.success(
         request,
-        _(
+        ngettext(
             "If we have tickets for that address that are open or were closed in the last "
-            "%(days)s days, we have sent it links to them. Links you already have keep working."
+            "%(days)s day, we have sent it links to them. Links you already have keep working.",
+            "If we have tickets for that address that are open or were closed in the last "
+            "%(days)s days, we have sent it links to them. Links you already have keep working.",
+            days,
         )
-        % {"days": conf.get("LOOKUP_CLOSED_DAYS")},
+        % {"days": days},
     )
     return redirect(page.get_url(request) + page.reverse_subpage("lookup_route"))

@@ -58,6 +58,12 @@ class TicketLogEntry(BaseLogEntry):
     def __str__(self):
         return f"TicketLogEntry {self.pk}: '{self.action}' on ticket {self.ticket_id}"
 
+    def save(self, *args, **kwargs):
+        # As BaseLogEntry.save (which validates the action), without a query to check
+        # that the ticket the workflow has just locked or created exists.
+        self.full_clean(exclude=["ticket"])
+        return models.Model.save(self, *args, **kwargs)
+
     @cached_property
     def object_id(self):
         return self.ticket_id

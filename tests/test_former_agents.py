@@ -108,3 +108,19 @@ def test_mails_stop_for_an_assignee_whose_access_ends(
     with django_capture_on_commit_callbacks(execute=True):
         workflow.post_reply(ticket, body="Any news?", author_name="Alice")
     assert not any(agent.email in m.to for m in mail.outbox)
+
+
+def test_permission_policies_do_not_count_former_agents(scene, former, agent):
+    from wagtail_tickets.admin.config.policies import (
+        saved_search_permission_policy,
+        ticket_permission_policy,
+    )
+
+    ticket, _public, _internal = scene
+    for policy in (ticket_permission_policy, saved_search_permission_policy):
+        users = set(policy.users_with_permission("view"))
+        assert agent in users and former not in users
+        assert not policy.user_has_permission(former, "view")
+    assert former not in set(
+        ticket_permission_policy.users_with_permission_for_instance("change", ticket)
+    )

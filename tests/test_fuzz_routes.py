@@ -11,6 +11,7 @@ digits outside ASCII, invalid UTF-8. Any answer is fine but a server error.
 """
 
 import re
+from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
@@ -19,17 +20,22 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests import factories
-from wagtail_tickets import workflow
+from wagtail_tickets import billing, workflow
 from wagtail_tickets.admin.inbox_bulk import BULK_ACTIONS
 from wagtail_tickets.models import (
     ArticlePage,
     DepartmentPage,
     HelpdeskPage,
+    IncidentGrant,
+    IncidentPack,
     KnowledgeBaseIndexPage,
+    LedgerEntry,
+    Mailbox,
     Priority,
     SavedSearch,
     StaffMember,
     Status,
+    SupportAccount,
     Ticket,
 )
 
@@ -82,6 +88,15 @@ NAMESPACE_MODELS = {
     "helpdesk_priorities": Priority,
     "helpdesk_staff": StaffMember,
     "helpdesk_saved_searches": SavedSearch,
+    "helpdesk_billing_accounts": SupportAccount,
+    "helpdesk_billing_packs": IncidentPack,
+    "helpdesk_mailboxes": Mailbox,
+}
+#: Path parameters that name a row of another model than their view's.
+PARAM_MODELS = {
+    "entry_pk": LedgerEntry,
+    "grant_pk": IncidentGrant,
+    "ticket_pk": Ticket,
 }
 PAGE_TYPES = [HelpdeskPage, DepartmentPage, KnowledgeBaseIndexPage, ArticlePage]
 
@@ -123,7 +138,9 @@ def scene(helpdesk, department, customer, site_settings):
         codenames=["view_all_departments", "assign_ticket", "change_ticket_fields"],
         departments=[department],
     )
-    agent = factories.grant(agent, "edit_message", "delete_message")
+    agent = factories.grant(
+        agent, "edit_message", "delete_message", "manage_billing", "view_supportaccount"
+    )
     kb = factories.make_kb(helpdesk, "Knowledge base")
     factories.make_article(kb, "Printer jams", body_text="Open the tray.", tags=["printer"])
     ticket, raw = factories.open_ticket_with_token(department, customer=customer)
@@ -135,6 +152,13 @@ def scene(helpdesk, department, customer, site_settings):
     )
     workflow.post_reply(ticket, body="Looking.", author=agent, by_staff=True)
     SavedSearch.objects.create(owner=agent, name="Mine", query_string="assignee=me")
+    # A row of each model the admin's routes name, so that every route is reached.
+    pack = IncidentPack.objects.create(name="Starter", incidents=5)
+    billing.grant_pack(customer, pack)
+    billing.deposit(customer, Decimal("100.00"), reason="Order 1")
+    Mailbox.objects.create(
+        name="support", address="support@example.com", department=department
+    )
     # Searches reach the full-text index only when it holds something.
     factories.index_tickets(ticket)
     return {
@@ -153,6 +177,8 @@ def _admin_urls(scene):
     values = {
         "message_pk": scene["message"].pk,
         "attachment_pk": scene["attachment"].pk,
+        "uidb64": "MQ",
+        "token": "set-password",
     }
     urls = []
     for name, params, model in _admin_patterns():
@@ -160,6 +186,10 @@ def _admin_urls(scene):
         for param in params:
             if param in values:
                 kwargs[param] = values[param]
+            elif param in PARAM_MODELS:
+                kwargs[param] = PARAM_MODELS[param].objects.order_by("pk").values_list(
+                    "pk", flat=True
+                )[0]
             elif model is Ticket:
                 kwargs[param] = ticket.pk
             else:

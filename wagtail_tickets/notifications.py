@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 
-from . import conf, links
+from . import conf, links, permissions
 from .mail import compose
 from .mail import headers as mail_headers
 from .models import HelpdeskSettings, StaffMember
@@ -14,6 +14,10 @@ logger = logging.getLogger(__name__)
 
 def from_email():
     return conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
+
+
+#: Shipped .txt mail files rendered without HTML escaping (one implementation, in compose).
+render_text = compose.render_text
 
 
 def render_mail(template, context, language):
@@ -51,11 +55,14 @@ def staff_recipients(ticket, *, reason):
         wants = profile is None or (
             profile.notify_customer_replies if reason == "reply" else profile.notify_new_tickets
         )
-        return [assignee.email] if assignee.is_active and wants else []
+        # A former agent (admin access taken away) is told nothing about customers.
+        return [assignee.email] if wants and permissions.staff_can_access(assignee, ticket) else []
     flag = "notify_customer_replies" if reason == "reply" else "notify_new_tickets"
     addresses = list(
         StaffMember.objects.filter(
-            departments=ticket.department_id, user__is_active=True, **{flag: True}
+            departments=ticket.department_id,
+            user__in=permissions.admin_user_ids(),
+            **{flag: True},
         )
         .exclude(user__email="")
         .values_list("user__email", flat=True)
@@ -77,15 +84,37 @@ def _context(ticket, message=None, **extra):
         "custom_fields": [f for f in ticket.custom_fields if f.get("value") not in (None, "", [])],
     }
     if helpdesk is not None:
+        # From the support centre's Site record, never from a request's Host header.
         context["ticket_link"] = links.mail_link_url(ticket, helpdesk)
     context.update(extra)
     return context
 
 
+def confirmation_echoes_details(ticket, message):
+    """Whether the confirmation may repeat what was submitted (subject, fields, text).
+
+    Anyone can type any address into the form, so a confirmation that echoed the
+    submission would let a stranger mail their words to that address in the site's
+    name. It repeats them only when the address is the submitting account's own, or
+    when an agent wrote the ticket for the customer; otherwise it carries the code, the
+    department and the private link, and the rest is one click away.
+    """
+    if message is not None and message.source == message.Source.STAFF:
+        return True
+    customer = ticket.customer if ticket.customer_id else None
+    return bool(
+        customer is not None
+        and customer.email
+        and customer.email.strip().lower() == (ticket.customer_email or "").strip().lower()
+    )
+
+
 def ticket_opened(ticket, message):
     send(
         "ticket_opened_customer",
-        _context(ticket, message),
+        _context(
+            ticket, message, show_details=confirmation_echoes_details(ticket, message)
+        ),
         [ticket.customer_email],
         ticket.language,
     )
@@ -178,8 +207,10 @@ def status_changed(ticket, new_status):
 
 def assigned(ticket, assignee_id):
     """Tell the new assignee, unless they asked not to be told."""
-    if ticket.assignee_id != assignee_id or not ticket.assignee.is_active:
+    if ticket.assignee_id != assignee_id:
         return  # reassigned again before the mail went out
+    if not permissions.staff_can_access(ticket.assignee, ticket):
+        return  # no longer a desk user of the ticket's department
     profile = StaffMember.objects.filter(user_id=assignee_id).first()
     if profile is not None and not profile.notify_assigned:
         return
@@ -192,10 +223,9 @@ def assigned(ticket, assignee_id):
     )
 
 
-def access_links(email, tickets, helpdesk, base_url, language):
+def access_links(email, tickets, helpdesk, language):
     """Mail fresh private links; ``tickets`` is a list of (ticket, raw token)."""
     entries = [
-        {"ticket": ticket, "link": links.private_link_url(helpdesk, raw, base_url)}
-        for ticket, raw in tickets
+        {"ticket": ticket, "link": links.private_link_url(helpdesk, raw)} for ticket, raw in tickets
     ]
     send("access_links", {"entries": entries, "helpdesk": helpdesk}, [email], language)

@@ -1,6 +1,8 @@
 """Editable notification templates: the placeholder language, what mails say with and
 without an editor's template, per language, and the shipped defaults' subjects."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.utils import translation
@@ -143,6 +145,62 @@ def test_every_event_has_a_sample_that_renders_both_ways(helpdesk, name, languag
     assert "{{" not in edited.text and "{{" not in edited.subject
 
 
+def _paragraphs(text):
+    lines = "\n".join(line.rstrip() for line in text.strip().split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", lines)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "name, show_details",
+    [("ticket_opened_customer", True), ("ticket_opened_customer", False), ("access_links", None)],
+)
+def test_starting_texts_say_what_the_shipped_mails_say(helpdesk, name, show_details, language):
+    """The mails the security review rewrote (the confirmation that may not repeat the
+    submission, the private links that no longer revoke earlier ones): an editor who saves
+    the starting text unchanged sends what the shipped files send, word for word."""
+    event = events.get(name)
+    with translation.override(language):
+        context = samples.sample(event)
+        if show_details is not None:
+            context["show_details"] = show_details
+        shipped = compose.render_shipped(name, context)
+        edited = compose.render_editable(event, context, language, event.subject, event.body)
+    assert edited.subject == shipped.subject
+    assert _paragraphs(edited.text) == _paragraphs(shipped.text)
+
+
+def test_a_confirmation_without_show_details_repeats_nothing(helpdesk):
+    """As in the shipped files, a context that does not say the submission may be
+    repeated (``show_details`` missing) gets the mail that repeats nothing."""
+    event = events.get("ticket_opened_customer")
+    with translation.override("en"):
+        context = samples.sample(event)
+        del context["show_details"]
+        edited = compose.render_editable(event, context, "en", event.subject, event.body)
+    ticket = context["ticket"]
+    assert edited.text.startswith("Hello,\n")
+    assert ticket.subject not in edited.text + edited.subject
+    assert ticket.customer_name not in edited.text
+    assert "If you did not send this request" in edited.text
+
+
+def test_a_preview_on_a_ticket_repeats_the_submission_only_where_its_mail_did(
+    helpdesk, ticket, anon_ticket
+):
+    """A ticket filed from the customer's own account had its submission repeated; one
+    filed under a typed address did not, and its preview must not either."""
+    event = events.get("ticket_opened_customer")
+    with translation.override("en"):
+        own = samples.for_ticket(event, ticket)
+        typed = samples.for_ticket(event, anon_ticket)
+        own_text = compose.render_editable(event, own, "en", event.subject, event.body).text
+        typed_text = compose.render_editable(event, typed, "en", event.subject, event.body).text
+    assert ticket.subject in own_text and "Hello Alice" in own_text
+    assert anon_ticket.subject not in typed_text and "Ann Onymous" not in typed_text
+    assert typed_text.startswith("Hello,\n")
+
+
 def test_starting_texts_keep_their_placeholders_in_russian():
     for event in events.EVENTS:
         with translation.override("en"):
@@ -235,12 +293,18 @@ def test_an_html_body_makes_a_multipart_mail_with_escaped_values(
     assert sent.extra_headers["Message-ID"]
 
 
-def test_a_subject_keeps_ampersands_and_angle_brackets(helpdesk, department, agent, commit):
+def test_a_subject_keeps_ampersands_and_angle_brackets(
+    helpdesk, department, agent, customer, commit
+):
     """Subjects are plain text: Q&A stays Q&A (the shipped files once escaped them)."""
     with commit():
-        ticket = factories.open_ticket(department, email="q@example.com", subject="Q&A <help>")
+        # From the customer's own account: only then does the confirmation repeat the
+        # subject (notifications.confirmation_echoes_details).
+        ticket = factories.open_ticket(department, customer=customer, subject="Q&A <help>")
     with commit():
         workflow.post_reply(ticket, body="Yes.", author=agent, by_staff=True)
+    # Resolving is a status change beyond close/reopen (workflow/rules.py).
+    agent = factories.grant(agent, "change_ticket_fields")
     with commit():
         workflow.change_status(ticket, Status.first_of_kind("resolved"), user=agent)
     subjects = [m.subject for m in mail.outbox]

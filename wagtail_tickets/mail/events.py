@@ -19,6 +19,7 @@ because the mail is of no use without it (a private link, a verification link).
 from dataclasses import dataclass, field
 
 from django.utils import formats, timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -196,17 +197,36 @@ def _access_links(context):
     return "\n\n".join(blocks)
 
 
+def echoes_details(context):
+    """Whether the confirmation of a new ticket may repeat what was submitted.
+
+    ``show_details`` is set by the sending code (``notifications.ticket_opened``); where it
+    is missing the answer is no, as in the shipped files."""
+    return bool(context.get("show_details"))
+
+
 def submitted(value):
     """A value the customer typed, for the confirmation of a new ticket: empty where the
-    sending code says the mail must not repeat the submission (``show_details`` false:
-    the address was typed into the form by someone who may not own it)."""
+    mail must not repeat the submission (the address was typed into the form by someone
+    who may not own it)."""
 
     def compute(context):
-        if context.get("show_details", True) is False:
-            return ""
-        return value(context)
+        return value(context) if echoes_details(context) else ""
 
     return compute
+
+
+def _confirmation_greeting(context):
+    # The shipped file's own strings, so an untouched template reads the same.
+    if echoes_details(context):
+        return gettext("Hello %(name)s,") % {"name": _ticket(context).customer_name}
+    return gettext("Hello,")
+
+
+def _not_sent_by_you(context):
+    if echoes_details(context):
+        return ""
+    return gettext("If you did not send this request, you can ignore this message.")
 
 
 def _helpdesk_name(context):
@@ -316,6 +336,14 @@ EVENTS = (
         language=TICKET_LANGUAGE,
         placeholders=(
             *CONFIRMATION_TICKET,
+            P(
+                "greeting",
+                _(
+                    "“Hello” with the customer's name, or without it where the submission "
+                    "is not repeated"
+                ),
+                _confirmation_greeting,
+            ),
             TICKET_LINK,
             Placeholder(
                 CUSTOM_FIELDS.name,
@@ -324,6 +352,14 @@ EVENTS = (
                 multiline=True,
             ),
             *(Placeholder(p.name, p.label, submitted(p.value), p.multiline) for p in MESSAGE),
+            P(
+                "not_sent_by_you",
+                _(
+                    "Where the submission is not repeated: a sentence telling whoever did not "
+                    "send the request to ignore the mail (empty otherwise)"
+                ),
+                _not_sent_by_you,
+            ),
         ),
         note=_(
             "Anyone can type any address into the form, so where the address is not the "
@@ -333,12 +369,13 @@ EVENTS = (
         ),
         subject=_("[{{ ticket_code }}] We have received your ticket: {{ ticket_subject }}"),
         body=_body(
-            HELLO,
+            "{{ greeting }}",
             _("Your ticket has been filed with {{ department }}. Its code is {{ ticket_code }}."),
             _("Your private link to follow the ticket, reply and attach files:\n{{ ticket_link }}"),
             _("Keep this link to yourself: anyone who has it can read and answer the ticket."),
             _("Subject: {{ ticket_subject }}\n{{ custom_fields }}"),
             "{{ message_text }}",
+            "{{ not_sent_by_you }}",
         ),
         ticket_preview=True,
     ),
@@ -465,12 +502,17 @@ EVENTS = (
             _("Hello,"),
             _(
                 "Someone, hopefully you, asked for the links to the tickets of this address. "
-                "Here they are:"
+                "Here they are; links you already have keep working."
             ),
             "{{ links }}",
-            _(
-                "Keep these links to yourself: anyone who has one can read and answer "
-                "the ticket.\nIf you did not ask for this, you can ignore this message."
+            # The shipped file's own sentences, so an untouched template reads the same.
+            format_lazy(
+                "{}\n{}",
+                _(
+                    "Keep these links to yourself: anyone who has one can read and answer "
+                    "the ticket."
+                ),
+                _("If you did not ask for this, you can ignore this message."),
             ),
         ),
         ticket_preview=True,

@@ -139,7 +139,11 @@ def sample(event):
             message = SampleMessage(
                 gettext("Please open the printer's settings and turn off “Toner save”.")
             )
-        return _ticket_context(ticket, message, page)
+        context = _ticket_context(ticket, message, page)
+        if name == "ticket_opened_customer":
+            # The sample shows every placeholder: a customer writing from their account.
+            context["show_details"] = True
+        return context
     if name in ("ticket_resolved", "ticket_closed", "ticket_assigned"):
         return _ticket_context(ticket, None, page)
     if name == "customer_replied":
@@ -256,4 +260,10 @@ def for_ticket(event, ticket):
         }
     if name == "access_links":
         return {"entries": [{"ticket": ticket, "link": example_link(page)}], "helpdesk": page}
-    return _ticket_context(ticket, message, page)
+    context = _ticket_context(ticket, message, page)
+    if name == "ticket_opened_customer":
+        from ..notifications import confirmation_echoes_details
+
+        # What this ticket's customer was (or would be) sent.
+        context["show_details"] = confirmation_echoes_details(ticket, message)
+    return context

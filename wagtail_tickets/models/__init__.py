@@ -1,4 +1,6 @@
+from .access import AccessLink
 from .accounts import CustomerSignup
+from .audit import TicketLogEntry
 from .billing import IncidentGrant, IncidentPack, LedgerEntry, SupportAccount
 from .desk import SavedSearch, Star, TicketView
 from .digests import ReplyDigest
@@ -10,6 +12,7 @@ from .knowledge import (
     RelatedArticle,
     SuggestionStat,
 )
+from .limits import RateLimitLock, UsedFormToken
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .notifications import NotificationTemplate
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
@@ -26,6 +29,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "AccessLink",
     "AutoReplyCounter",
     "BouncingAddress",
     "InboundMail",
@@ -50,6 +54,7 @@ __all__ = [
     "Message",
     "NotificationTemplate",
     "Priority",
+    "RateLimitLock",
     "SavedSearch",
     "StaffMember",
     "SupportAccount",
@@ -58,5 +63,7 @@ __all__ = [
     "Ticket",
     "TicketFormField",
     "TicketSearch",
+    "TicketLogEntry",
     "TicketView",
+    "UsedFormToken",
 ]

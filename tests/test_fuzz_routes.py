@@ -139,7 +139,12 @@ def scene(helpdesk, department, customer, site_settings):
         departments=[department],
     )
     agent = factories.grant(
-        agent, "edit_message", "delete_message", "manage_billing", "view_supportaccount"
+        agent,
+        "edit_message",
+        "delete_message",
+        "manage_billing",
+        "view_supportaccount",
+        "manage_notification_templates",
     )
     kb = factories.make_kb(helpdesk, "Knowledge base")
     factories.make_article(kb, "Printer jams", body_text="Open the tray.", tags=["printer"])
@@ -179,6 +184,9 @@ def _admin_urls(scene):
         "attachment_pk": scene["attachment"].pk,
         "uidb64": "MQ",
         "token": "set-password",
+        # Notification templates are named by event and language, not by a row.
+        "event_name": "ticket_opened_customer",
+        "language": "ru",
     }
     urls = []
     for name, params, model in _admin_patterns():
@@ -320,6 +328,7 @@ def test_the_routes_are_found(scene):
     admin, pages = _admin_urls(scene), _page_urls(scene)
     assert any("/helpdesk_inbox/" in url for url in admin)
     assert any("/fields/" in url for url in admin)
+    assert any("/notification-templates/ticket_opened_customer/ru/" in url for url in admin)
     assert any(re.search(r"/bulk/wagtail_tickets/ticket/merge/", url) for url in admin)
     assert any("/lookup/" in url for url in pages)
     assert any("/suggest/" in url for url in pages)

@@ -49,8 +49,10 @@ DEPARTMENT_FORM_GET = 7
 DEPARTMENT_FORM_POST = 22
 # Four of these are the outgoing mail's headers (mail/headers.py): the bouncing-address
 # check, the department's mailbox for Reply-To, the thread's Message-IDs, and storing
-# the new Message-ID.
-DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 36
+# the new Message-ID; one is the mail's editable template for its event and language
+# (mail/compose.py). Measured at 37 after merging: main's 36 (the three of the
+# submission's per-visitor limit, as in DEPARTMENT_FORM_POST) plus that one lookup.
+DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 37
 TICKET_PAGE = 10
 TICKET_LIST = 12
 TICKET_LIST_FILTERED = 14

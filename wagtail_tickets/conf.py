@@ -74,6 +74,8 @@ DEFAULTS = {
     "MAIL_CA_FILE": None,
     # The domain of the Message-IDs of outgoing mail; None takes the From address's.
     "MAIL_MESSAGE_ID_DOMAIN": None,
+    # Test mails of notification templates one editor may send per hour.
+    "NOTIFICATION_TEST_MAILS_PER_HOUR": 10,
 }
 
 

@@ -3,12 +3,9 @@
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template import Context
-from django.template.loader import get_template
-from django.utils import translation
 
 from . import conf, links, permissions
+from .mail import compose
 from .mail import headers as mail_headers
 from .models import HelpdeskSettings, StaffMember
 
@@ -19,36 +16,24 @@ def from_email():
     return conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
 
 
-def render_text(name, context):
-    """Render a plain-text mail template without HTML escaping.
-
-    The mails are text/plain: "Q&A" must arrive as "Q&A", not "Q&amp;A", and there is
-    no markup for a value to break out of. Only ``.txt`` templates are rendered this
-    way; an HTML part would need escaping and is refused here.
-    """
-    if not name.endswith(".txt"):
-        raise ValueError(f"{name}: mail templates are plain text (.txt)")
-    template = get_template(name)
-    inner = getattr(template, "template", None)
-    if inner is None:  # not a Django template engine: it escapes as it likes
-        return template.render(context)
-    return inner.render(Context(context, autoescape=False))
+#: Shipped .txt mail files rendered without HTML escaping (one implementation, in compose).
+render_text = compose.render_text
 
 
 def render_mail(template, context, language):
-    with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_text(f"wagtail_tickets/emails/{template}_subject.txt", context)
-        body = render_text(f"wagtail_tickets/emails/{template}_body.txt", context)
-    return " ".join(subject.split()), body
+    """(subject, text body): the editors' template for the event and language, else the
+    shipped files (mail/compose.py)."""
+    composed = compose.compose(template, context, language)
+    return composed.subject, composed.text
 
 
 def send(template, context, recipients, language, reply_to=None):
     recipients = sorted({r for r in recipients if r})
     if not recipients:
         return 0
-    subject, body = render_mail(template, context, language)
-    message = EmailMessage(
-        subject, body, from_email(), recipients, reply_to=[reply_to] if reply_to else None
+    composed = compose.compose(template, context, language)
+    message = composed.message(
+        from_email(), recipients, reply_to=[reply_to] if reply_to else None
     )
     # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
     return mail_headers.send(message, template, context)

@@ -280,9 +280,7 @@ def renew_lock(mailbox, token):
 
 
 def release_lock(mailbox, token):
-    Mailbox.objects.filter(pk=mailbox.pk, lock_token=token).update(
-        locked_until=None, lock_token=""
-    )
+    Mailbox.objects.filter(pk=mailbox.pk, lock_token=token).update(locked_until=None, lock_token="")
 
 
 # --- a run ------------------------------------------------------------------------------

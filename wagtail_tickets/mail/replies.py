@@ -1,8 +1,7 @@
 """The one answer an unknown sender gets where unknown senders are refused."""
 
-from django.core.mail import EmailMessage
-
 from .. import notifications
+from .compose import compose
 from .headers import new_message_id
 
 
@@ -14,7 +13,7 @@ def send_invitation(address, department, subject, in_reply_to, language):
         "paid": department.support_mode != department.SupportMode.FREE,
         "original_subject": subject,
     }
-    mail_subject, body = notifications.render_mail("mail_unknown_sender", context, language)
+    composed = compose("mail_unknown_sender", context, language)
     from_email = notifications.from_email()
     headers = {
         "Message-ID": new_message_id(from_email=from_email),
@@ -23,5 +22,5 @@ def send_invitation(address, department, subject, in_reply_to, language):
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to
         headers["References"] = in_reply_to
-    message = EmailMessage(mail_subject, body, from_email, [address], headers=headers)
+    message = composed.message(from_email, [address], headers=headers)
     return message.send()

@@ -14,6 +14,7 @@ from .knowledge import (
 )
 from .limits import RateLimitLock, UsedFormToken
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
+from .notifications import NotificationTemplate
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
@@ -51,6 +52,7 @@ __all__ = [
     "IncidentPack",
     "LedgerEntry",
     "Message",
+    "NotificationTemplate",
     "Priority",
     "RateLimitLock",
     "SavedSearch",

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 from django.conf import global_settings, settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import resolve_url
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
 
@@ -108,7 +109,29 @@ def _reset_allowed(request, email):
     return cache.add(ip_key, 1, seconds) and cache.add(email_key, 1, seconds * 10)
 
 
+class HelpdeskPasswordResetForm(PasswordResetForm):
+    """Sends the reset mail the way every notification is sent: the editors' template for
+    the visitor's language when there is one, else the shipped files (mail/compose.py)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        from ..mail.compose import compose
+
+        composed = compose("password_reset", context, get_language())
+        composed.message(
+            from_email, [to_email], headers={"Auto-Submitted": "auto-generated"}
+        ).send()
+
+
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = HelpdeskPasswordResetForm
     template_name = "wagtail_tickets/password_reset_form.html"
     email_template_name = "wagtail_tickets/emails/password_reset_body.txt"
     subject_template_name = "wagtail_tickets/emails/password_reset_subject.txt"

@@ -1,18 +1,32 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_filters.fields import ModelChoiceField
 
 from .models import DepartmentPage, Status, Ticket
+
+
+class CustomerStatusField(ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.customer_label
+
+
+class CustomerStatusFilter(django_filters.ModelChoiceFilter):
+    """Statuses by the names customers see (Status.customer_label)."""
+
+    field_class = CustomerStatusField
 
 
 class CustomerTicketFilter(django_filters.FilterSet):
     """The customer's own list: open or archive, by status and department."""
 
-    STATE_CHOICES = (("open", _("Open")), ("archive", _("Archive")))
+    # "Open tickets", a plural adjective in Russian ("Открытые"), not the status "Open".
+    STATE_CHOICES = (("open", pgettext_lazy("tickets", "Open")), ("archive", _("Archive")))
 
     state = django_filters.ChoiceFilter(
         label=_("Show"), choices=STATE_CHOICES, method="filter_state", empty_label=_("All")
     )
-    status = django_filters.ModelChoiceFilter(
+    status = CustomerStatusFilter(
         label=_("Status"), queryset=Status.objects.all(), empty_label=_("Any status")
     )
     department = django_filters.ModelChoiceFilter(

@@ -131,7 +131,7 @@ def test_seeded_statuses_and_priorities_meet_aa_with_white_text():
 def test_seeded_statuses_have_names_for_customers():
     names = {s.name: (s.customer_name, s.customer_label) for s in Status.objects.all()}
     assert names == {
-        "New": ("Received", "Received"),
+        "New": ("", "New"),
         "Open": ("In progress", "In progress"),
         "Waiting for customer": ("Waiting for your reply", "Waiting for your reply"),
         "Resolved": ("", "Resolved"),
@@ -163,7 +163,7 @@ def test_migration_changes_only_what_nobody_changed():
     Status.objects.update(customer_name="")
     assert Status.objects.get(name="Open").colour == "#0891b2"
     Status.objects.filter(name="Waiting for customer").update(colour="#123456")
-    Status.objects.filter(name="New").update(customer_name="Thanks, we have it")
+    Status.objects.filter(name="Open").update(customer_name="Thanks, we have it")
     Priority.objects.filter(name="High").update(name="Important")  # renamed, colour kept
     Status.objects.filter(name="Resolved").update(colour="#16A34A")  # same colour, upper case
 
@@ -171,10 +171,10 @@ def test_migration_changes_only_what_nobody_changed():
 
     status = {s.name: s for s in Status.objects.all()}
     assert status["Open"].colour == "#0e7490"
-    assert status["Open"].customer_name == "In progress"
+    assert status["Open"].customer_name == "Thanks, we have it"  # the manager's wording
     assert status["Waiting for customer"].colour == "#123456"  # the manager's colour
     assert status["Waiting for customer"].customer_name == "Waiting for your reply"
-    assert status["New"].customer_name == "Thanks, we have it"  # the manager's wording
+    assert status["New"].customer_name == ""
     assert status["New"].colour == "#1d4ed8"
     assert status["Resolved"].colour == "#15803d"
     priority = {p.name: p.colour for p in Priority.objects.all()}

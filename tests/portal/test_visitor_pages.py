@@ -129,7 +129,7 @@ def test_header_on_every_customer_page(client, helpdesk, department, site_settin
 
 def test_header_in_russian(client, helpdesk, department, site_settings, customer):
     links, _ = _nav(client.get(helpdesk.url, HTTP_ACCEPT_LANGUAGE="ru"))
-    assert [text for text, _href, _current in links] == ["Центр поддержки", "Найти заявку", "Войти"]
+    assert [text for text, _href, _current in links] == ["Центр поддержки", "Найти мою заявку", "Войти"]
     client.force_login(customer)
     links, logout = _nav(client.get(helpdesk.url, HTTP_ACCEPT_LANGUAGE="ru"))
     assert [text for text, _href, _current in links] == ["Центр поддержки", "Мои заявки"]
@@ -281,8 +281,8 @@ def test_logged_in_non_owner_still_gets_404(client, helpdesk, department, site_s
 def test_private_page_in_russian(helpdesk, department, site_settings):
     response = Client().get(f"{helpdesk.url}tickets/TECH-000123/", HTTP_ACCEPT_LANGUAGE="ru")
     html = response.content.decode()
-    assert "Эта заявка закрыта для посторонних" in html
-    assert "Найти заявку" in html
+    assert "Заявка доступна только её автору" in html
+    assert "Найти мою заявку" in html
 
 
 # --- 16: the names customers see ---------------------------------------------------------
@@ -312,7 +312,7 @@ def test_customer_pages_show_the_customer_name_of_the_status(
     options = [o.get_text(strip=True) for o in soup.select("select[name=status] option")]
     assert options == [
         "Any status",
-        "Received",
+        "New",
         "In progress",
         "Waiting for your reply",
         "Resolved",

@@ -10,9 +10,9 @@ from django.db import migrations, models
 from django.utils.translation import gettext_noop
 
 # Seeded (name, kind) -> name for customers. Stored in English and shown through the
-# translation catalogue, like the seeded names. Resolved and Closed read well as they are.
+# translation catalogue, like the seeded names. New, Resolved and Closed read well to
+# customers as they are.
 CUSTOMER_NAMES = {
-    ("New", "new"): gettext_noop("Received"),
     ("Open", "open"): gettext_noop("In progress"),
     ("Waiting for customer", "waiting"): gettext_noop("Waiting for your reply"),
 }

@@ -80,6 +80,10 @@ def test_header_for_a_customer(client, helpdesk, department, site_settings, cust
     assert soup.select_one("header .wt-nav__user").get_text(strip=True) == "Alice"
     form = soup.select_one("header .wt-nav form")
     assert form["method"] == "post" and form["action"] == "/accounts/logout/"
+    # Logging out leads back to the support centre.
+    assert form.find("input", attrs={"name": "next"})["value"] == "/support/"
+    response = client.post(form["action"], {"next": "/support/"})
+    assert response.status_code == 302 and response["Location"] == "/support/"
 
 
 def test_my_account_appears_where_a_department_charges(
@@ -129,7 +133,8 @@ def test_header_on_every_customer_page(client, helpdesk, department, site_settin
 
 def test_header_in_russian(client, helpdesk, department, site_settings, customer):
     links, _ = _nav(client.get(helpdesk.url, HTTP_ACCEPT_LANGUAGE="ru"))
-    assert [text for text, _href, _current in links] == ["Центр поддержки", "Найти мою заявку", "Войти"]
+    texts = [text for text, _href, _current in links]
+    assert texts == ["Центр поддержки", "Найти мою заявку", "Войти"]
     client.force_login(customer)
     links, logout = _nav(client.get(helpdesk.url, HTTP_ACCEPT_LANGUAGE="ru"))
     assert [text for text, _href, _current in links] == ["Центр поддержки", "Мои заявки"]

@@ -98,7 +98,7 @@ def _logout_url():
 @register.simple_tag(takes_context=True)
 def support_nav(context):
     """What includes/site_nav.html shows: ``links`` (label, url, current), ``user``
-    (the logged-in user or None), ``login_url`` and ``logout_url``."""
+    (the logged-in user or None), ``login_url``, ``logout_url`` and ``home_url``."""
     request = context.get("request")
     if request is None:
         return None
@@ -122,6 +122,9 @@ def support_nav(context):
     if login_url == request.path:
         login_url = None
     return {
+        # Where logging out leads: the support centre, not the page just left (a
+        # ticket that would then be private) nor the site's home.
+        "home_url": found[1] if found else None,
         "links": [
             {"label": label, "url": url, "current": url == request.path} for label, url in links
         ],

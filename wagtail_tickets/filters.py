@@ -3,15 +3,24 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_filters.fields import ModelChoiceField
 
+from .inputs import IdChoiceMixin
 from .models import DepartmentPage, Status, Ticket
 
 
-class CustomerStatusField(ModelChoiceField):
+class IdModelChoiceField(IdChoiceMixin, ModelChoiceField):
+    pass
+
+
+class IdModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = IdModelChoiceField
+
+
+class CustomerStatusField(IdModelChoiceField):
     def label_from_instance(self, obj):
         return obj.customer_label
 
 
-class CustomerStatusFilter(django_filters.ModelChoiceFilter):
+class CustomerStatusFilter(IdModelChoiceFilter):
     """Statuses by the names customers see (Status.customer_label)."""
 
     field_class = CustomerStatusField
@@ -29,7 +38,7 @@ class CustomerTicketFilter(django_filters.FilterSet):
     status = CustomerStatusFilter(
         label=_("Status"), queryset=Status.objects.all(), empty_label=_("Any status")
     )
-    department = django_filters.ModelChoiceFilter(
+    department = IdModelChoiceFilter(
         label=_("Department"),
         queryset=DepartmentPage.objects.none(),
         empty_label=_("Any department"),

@@ -263,7 +263,7 @@ def test_ticket_address_without_the_link_explains_and_finds_the_ticket(
     page.locator("main").get_by_label("E-mail address").fill("ann@example.com")
     page.locator("main").get_by_role("button", name="E-mail me my links").click()
     expect(page).to_have_url(base + helpdesk.url + "lookup/")
-    expect(page.locator(".wt-messages")).to_contain_text("we have sent it fresh links")
+    expect(page.locator(".wt-messages")).to_contain_text("we have sent it links to them")
 
 
 # --- 17: the ticket page on a phone -------------------------------------------------------

@@ -220,6 +220,34 @@ def test_failed_reply_focuses_the_summary_and_says_files_are_dropped(
     assert Message.objects.filter(ticket=ticket).count() == 1
 
 
+def test_reply_refused_by_the_limit_focuses_the_summary_and_keeps_the_text(
+    client, ticket, site_settings, customer, settings
+):
+    settings.WAGTAIL_TICKETS_CUSTOMER_REPLIES_PER_MINUTE = 1  # the first message uses it
+    client.force_login(customer)
+    url = ticket.department.get_parent().url + f"tickets/{ticket.code}/"
+    response = client.post(
+        url,
+        {
+            "action": "reply",
+            "message": "Still broken",
+            "attachments": [factories.upload("log.txt")],
+        },
+    )
+    assert response.status_code == 429
+    soup = assert_valid_html(response.content)
+    summary = soup.select_one("#wt-error-summary")
+    assert summary["tabindex"] == "-1" and summary["role"] == "alert"
+    assert "wait a minute" in summary.get_text()
+    script = " ".join(s.get_text() for s in soup.find_all("script"))
+    assert 'getElementById("wt-error-summary")' in script and ".focus()" in script
+    assert soup.find("textarea", attrs={"name": "message"}).get_text().strip() == "Still broken"
+    file_input = soup.find("input", attrs={"name": "attachments"})
+    note = file_input.find_parent(class_="wt-field").select_one(".wt-field__dropped")
+    assert "choose your attachments again" in note.get_text()
+    assert Message.objects.filter(ticket=ticket).count() == 1
+
+
 # --- 14: a ticket URL without the private link -------------------------------------------
 
 
@@ -294,9 +322,15 @@ def test_private_page_in_russian(helpdesk, department, site_settings):
 
 
 @pytest.fixture
-def waiting_ticket(department, customer, agent):
+def fields_agent(agent):
+    # A status other than closed or reopened needs "Can change ticket fields".
+    return factories.grant(agent, "change_ticket_fields")
+
+
+@pytest.fixture
+def waiting_ticket(department, customer, fields_agent):
     ticket = factories.open_ticket(department, customer=customer, subject="Modem blinks")
-    workflow.change_status(ticket, _status("waiting"), user=agent)
+    workflow.change_status(ticket, _status("waiting"), user=fields_agent)
     ticket.refresh_from_db()
     return ticket
 
@@ -355,14 +389,14 @@ def test_staff_keep_the_staff_name(client, waiting_ticket, agent):
     ],
 )
 def test_mail_to_the_customer_names_the_status_for_customers(
-    language, expected, staff_word, department, agent, django_capture_on_commit_callbacks
+    language, expected, staff_word, department, fields_agent, django_capture_on_commit_callbacks
 ):
     with translation.override(language):
         ticket = factories.open_ticket(department, email="ann@example.com")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.change_status(ticket, _status("waiting"), user=agent)
-        workflow.post_reply(ticket, body="Which modem?", author=agent, by_staff=True)
+        workflow.change_status(ticket, _status("waiting"), user=fields_agent)
+        workflow.post_reply(ticket, body="Which modem?", author=fields_agent, by_staff=True)
     [to_customer] = [m for m in mail.outbox if m.to == ["ann@example.com"]]
     assert expected in to_customer.body
     assert staff_word not in to_customer.body

@@ -62,7 +62,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("wagtail_tickets", "0010_mail")]
+    dependencies = [("wagtail_tickets", "0011_security")]
 
     operations = [
         migrations.AddField(

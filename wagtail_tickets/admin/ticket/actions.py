@@ -39,6 +39,22 @@ class ReopenView(LifecycleView):
     done_message = _("Ticket %(code)s reopened.")
 
 
+class RevokeLinksView(TicketPostMixin, View):
+    """Every private link of the ticket stops working (one reached the wrong person)."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            workflow.revoke_access_links(self.ticket, user=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Every private link of %(code)s has been revoked.") % {"code": self.ticket.code},
+            )
+        return self.done()
+
+
 class StarView(TicketPostMixin, View):
     def post(self, request, *args, **kwargs):
         deleted, _rows = Star.objects.filter(ticket=self.ticket, user=request.user).delete()

@@ -549,8 +549,11 @@ def test_failed_form_says_files_must_be_chosen_again(client, department, site_se
     data = _basic(attachments=[factories.upload("log.txt", b"fine\n")])
     del data["subject"]
     soup = _refused(client.post(department.url, data))
-    warning = soup.select_one(".wt-message--warning")
+    # Next to the file field, and read out with it.
+    file_input = soup.find("input", attrs={"name": "attachments"})
+    warning = file_input.find_parent(class_="wt-field").select_one(".wt-field__dropped")
     assert warning is not None and note in warning.get_text()
+    assert warning["id"] in file_input["aria-describedby"].split()
     # No files sent, no note.
     data = _basic()
     del data["subject"]
@@ -786,8 +789,8 @@ def test_empty_reply_is_refused(client, ticket, site_settings, customer):
         response = client.post(url, {"action": "reply", "message": body})
         assert response.status_code == 400
         soup = _soup(response)
-        assert _field_errors(soup, "message") == ["This field is required."]
-        assert "Your reply: This field is required." in _summary(soup)
+        assert _field_errors(soup, "message") == ["Please write your reply."]
+        assert "Your reply: Please write your reply." in _summary(soup)
     ticket.refresh_from_db()
     assert ticket.message_count == 1
     assert Message.objects.filter(ticket=ticket).count() == 1

@@ -102,11 +102,16 @@ def test_routes_answer_over_http(client, helpdesk, department, site_settings, se
     assert base == "/support/"
     assert client.get(base).status_code == 200
     assert client.get(base + "lookup/").status_code == 200
-    # The customer's own pages want a login, whether the code exists or not.
-    for path in ("tickets/", "tickets/TECH-000001/", "tickets/TECH-000001/files/1/"):
+    # The customer's list wants a login.
+    response = client.get(base + "tickets/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(settings.LOGIN_URL)
+    # A ticket and its files say that tickets are private and how to find one's own,
+    # whether the code exists or not.
+    for path in ("tickets/TECH-000001/", "tickets/TECH-000001/files/1/"):
         response = client.get(base + path)
-        assert response.status_code == 302, path
-        assert response["Location"].startswith(settings.LOGIN_URL)
+        assert response.status_code == 403, path
+        assert "This ticket is private" in response.content.decode()
     # A token that matches nothing gives the "this link does not work" page.
     response = client.get(base + "access/" + "x" * 32 + "/")
     assert response.status_code == 404
@@ -114,10 +119,10 @@ def test_routes_answer_over_http(client, helpdesk, department, site_settings, se
     assert client.get(base + "no-such-route/").status_code == 404
 
     assert client.get(department.url).status_code == 200
-    # The thank-you page without a filed ticket sends the visitor back to the form.
+    # The thank-you page without a filed ticket says that there is nothing to show.
     response = client.get(department.url + "thanks/")
-    assert response.status_code == 302
-    assert response["Location"] == department.url
+    assert response.status_code == 200
+    assert "No ticket to show" in response.content.decode()
 
 
 # --- what the support centre shows ------------------------------------------------------

@@ -35,6 +35,9 @@ FIRST_BODY = "It started smoking after the update."
 REPLY_BODY = "A reply sent by the role under test."
 
 LOGIN = "login"  # redirect to the login page, nothing else said
+# A ticket's page without access: "this ticket is private", with "Find my ticket" and a
+# login link, the same whether the code exists or not.
+PRIVATE = "private"
 NOT_FOUND = "404"
 ALLOWED = "allowed"
 
@@ -55,7 +58,7 @@ def _row(**by_role):
 
 
 CUSTOMER_ONLY = _row(
-    anonymous=LOGIN,
+    anonymous=PRIVATE,
     link_holder=ALLOWED,
     customer=ALLOWED,
     other_customer=NOT_FOUND,
@@ -72,7 +75,7 @@ EXPECTED = {
     "close": CUSTOMER_ONLY,
     "reopen": CUSTOMER_ONLY,
     "public_file": _row(
-        anonymous=LOGIN,
+        anonymous=PRIVATE,
         link_holder=ALLOWED,
         customer=ALLOWED,
         other_customer=NOT_FOUND,
@@ -83,7 +86,7 @@ EXPECTED = {
     # The customer's route never serves an internal note's file, whoever asks: staff
     # download those through the desk (admin) route, which checks desk rights.
     "internal_file": _row(
-        anonymous=LOGIN,
+        anonymous=PRIVATE,
         link_holder=NOT_FOUND,
         customer=NOT_FOUND,
         other_customer=NOT_FOUND,
@@ -139,6 +142,17 @@ def _snapshot(ticket):
 def _assert_login_redirect(response, path):
     assert response.status_code == 302, response.status_code
     assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+def _assert_private_page(response, path):
+    """No access to a ticket when not logged in: the private-ticket page, which shows
+    nothing of any ticket and offers "Find my ticket" and logging in (back to path)."""
+    assert response.status_code == 403, response.status_code
+    html = _html(response)
+    assert "This ticket is private" in html
+    assert 'action="/support/lookup/"' in html
+    assert f'href="/accounts/login/?next={path}"' in html
+    assert SUBJECT not in html and FIRST_BODY not in html and NOTE_BODY not in html
 
 
 def _download(response):
@@ -243,6 +257,10 @@ def test_role_route_matrix(route, role, expected, scene, client_as):
         _assert_login_redirect(response, path)
         assert _snapshot(scene.ticket) == before
         return
+    if expected == PRIVATE:
+        _assert_private_page(response, path)
+        assert _snapshot(scene.ticket) == before
+        return
     if expected == NOT_FOUND:
         assert response.status_code == 404
         if not getattr(response, "streaming", False):
@@ -332,7 +350,7 @@ def test_existing_and_missing_codes_get_the_same_answer(method, role, scene, cli
         answers.append((response, path))
     for response, path in answers:
         if role == "anonymous":
-            _assert_login_redirect(response, path)
+            _assert_private_page(response, path)
         else:
             assert response.status_code == 404
 
@@ -428,7 +446,7 @@ def test_wrong_token_shows_the_link_does_not_work_page(bad_token, scene):
     assert "This link does not work" in _html(response)
     assert SUBJECT not in _html(response)
     # No grant was given: the ticket page still asks for a login.
-    _assert_login_redirect(client.get(scene.url), scene.url)
+    _assert_private_page(client.get(scene.url), scene.url)
 
 
 def _b64(value):
@@ -462,7 +480,7 @@ def test_signed_mail_link_works_and_tampered_one_does_not(scene):
         response = bad.get(_access_url(scene.helpdesk, tampered))
         assert response.status_code == 404
         assert "This link does not work" in _html(response)
-        _assert_login_redirect(bad.get(scene.url), scene.url)
+        _assert_private_page(bad.get(scene.url), scene.url)
 
 
 def test_link_in_a_notification_mail_opens_the_ticket(
@@ -489,7 +507,7 @@ def test_signed_link_of_one_ticket_does_not_open_another(scene, department):
     client = Client()
     client.get(_access_url(scene.helpdesk, token))
     assert client.get(scene.url).status_code == 200
-    _assert_login_redirect(
+    _assert_private_page(
         client.get(_ticket_url(scene.helpdesk, other)), _ticket_url(scene.helpdesk, other)
     )
 
@@ -514,13 +532,13 @@ def test_another_link_keeps_old_links_and_revoking_ends_them_and_their_sessions(
     workflow.revoke_access_links(scene.ticket)
     # Every link and every session any of them opened has lost its access.
     for client in (holder, *sessions):
-        _assert_login_redirect(client.get(scene.url), scene.url)
+        _assert_private_page(client.get(scene.url), scene.url)
     for old in (scene.raw_token, old_signed, new_raw):
         client = Client()
         response = client.get(_access_url(scene.helpdesk, old))
         assert response.status_code == 404
         assert "This link does not work" in _html(response)
-        _assert_login_redirect(client.get(scene.url), scene.url)
+        _assert_private_page(client.get(scene.url), scene.url)
     # A link issued afterwards, and a freshly signed mail link, work.
     fresh_ticket = Ticket.objects.get(pk=scene.ticket.pk)
     for new in (workflow.issue_access_token(fresh_ticket), links.signed_token(fresh_ticket)):
@@ -542,7 +560,7 @@ def test_session_from_a_mailed_link_ends_when_the_link_expires(scene, monkeypatc
     assert holder.get(scene.url).status_code == 200
     later = time.time() + 2 * 86400 + 60
     monkeypatch.setattr(permissions.time, "time", lambda: later)
-    _assert_login_redirect(holder.get(scene.url), scene.url)
+    _assert_private_page(holder.get(scene.url), scene.url)
     AccessLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = Client().get(_access_url(scene.helpdesk, mailed))
     assert response.status_code == 404
@@ -841,5 +859,5 @@ def test_an_agent_revokes_a_tickets_links_from_the_desk(scene, agent):
         desk.get(reverse("helpdesk_tickets:detail", args=[scene.ticket.pk]))
     )
     assert desk.post(revoke).status_code == 302
-    _assert_login_redirect(holder.get(scene.url), scene.url)
+    _assert_private_page(holder.get(scene.url), scene.url)
     assert Client().get(_access_url(scene.helpdesk, scene.raw_token)).status_code == 404

@@ -1,11 +1,13 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_filters.fields import ModelChoiceField
 
 from .inputs import IdChoiceMixin
 from .models import DepartmentPage, Status, Ticket
 
 
-class IdModelChoiceField(IdChoiceMixin, django_filters.fields.ModelChoiceField):
+class IdModelChoiceField(IdChoiceMixin, ModelChoiceField):
     pass
 
 
@@ -13,15 +15,27 @@ class IdModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = IdModelChoiceField
 
 
+class CustomerStatusField(IdModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.customer_label
+
+
+class CustomerStatusFilter(IdModelChoiceFilter):
+    """Statuses by the names customers see (Status.customer_label)."""
+
+    field_class = CustomerStatusField
+
+
 class CustomerTicketFilter(django_filters.FilterSet):
     """The customer's own list: open or archive, by status and department."""
 
-    STATE_CHOICES = (("open", _("Open")), ("archive", _("Archive")))
+    # "Open tickets", a plural adjective in Russian ("Открытые"), not the status "Open".
+    STATE_CHOICES = (("open", pgettext_lazy("tickets", "Open")), ("archive", _("Archive")))
 
     state = django_filters.ChoiceFilter(
         label=_("Show"), choices=STATE_CHOICES, method="filter_state", empty_label=_("All")
     )
-    status = IdModelChoiceFilter(
+    status = CustomerStatusFilter(
         label=_("Status"), queryset=Status.objects.all(), empty_label=_("Any status")
     )
     department = IdModelChoiceFilter(

@@ -92,7 +92,19 @@ def _stored_value(value):
     return value
 
 
-class TicketForm(forms.Form):
+class DroppedFilesMixin:
+    """Browsers cannot be given files back, so a form sent back with errors says, next
+    to its file field (includes/field.html), that the files must be chosen again."""
+
+    files_field = "attachments"
+
+    @property
+    def files_were_dropped(self):
+        """True when a failed submission carried files the visitor must choose again."""
+        return self.is_bound and bool(self.files.getlist(self.files_field)) and bool(self.errors)
+
+
+class TicketForm(DroppedFilesMixin, forms.Form):
     """The department's submission form: fixed fields, its custom fields, captcha."""
 
     name = forms.CharField(label=_("Your name"), max_length=150)
@@ -179,15 +191,13 @@ class TicketForm(forms.Form):
             )
         return values
 
-    @property
-    def files_were_dropped(self):
-        """True when a failed submission carried files the visitor must choose again."""
-        return self.is_bound and bool(self.files.getlist("attachments")) and bool(self.errors)
 
-
-class ReplyForm(forms.Form):
+class ReplyForm(DroppedFilesMixin, forms.Form):
     message = forms.CharField(
-        label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
+        label=_("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
+        error_messages={"required": _("Please write your reply.")},
     )
     attachments = MultipleFileField(label=_("Attachments"))
 

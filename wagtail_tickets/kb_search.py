@@ -101,13 +101,19 @@ def forget_knowledge_base_urls():
         cache.set(_GENERATION_KEY, 1, None)
 
 
+def page_tree_generation():
+    """A number that changes whenever pages are published, unpublished, moved or
+    restricted: cache keys that include it are dropped by any such change."""
+    return cache.get(_GENERATION_KEY) or 0
+
+
 def knowledge_base_search_url(department, site, request):
     """``search_url(knowledge_base_for(department, site), request)``, kept in Django's
     cache: the department form shows it to every visitor, and finding it costs two
     queries (view restrictions, then the pages). Any page being published, unpublished,
     moved or deleted, or a view restriction changing, starts a new generation of keys
     (signal_handlers); the keys also expire after KB_URL_CACHE_SECONDS."""
-    generation = cache.get(_GENERATION_KEY) or 0
+    generation = page_tree_generation()
     key = f"wagtail_tickets:kb_url:{generation}:{site.pk}:{department.pk}:{request.get_host()}"
     url = cache.get(key)
     if url is None:

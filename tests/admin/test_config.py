@@ -439,7 +439,7 @@ def test_priority_listing_shows_sla_targets(client, manager):
     assert "8 h" in content  # Normal: first response
     assert "3 d" in content  # Normal: resolution
     assert "30 min" in content  # Urgent
-    assert "#dc2626" in content
+    assert "#b91c1c" in content  # Urgent's colour since migration 0015
 
 
 def test_manager_creates_and_edits_a_priority(client, manager):

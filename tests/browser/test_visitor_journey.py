@@ -143,7 +143,8 @@ def test_visitor_files_and_follows_a_ticket(desk, live_site, new_context, tmp_pa
     screenshot(visitor, "visitor-07-closed")
 
     visitor.get_by_role("button", name="Reopen ticket").click()
-    expect(visitor.locator("#wt-ticket-status")).to_have_text("Open")
+    # The status "Open" is "In progress" to customers (Status.customer_name).
+    expect(visitor.locator("#wt-ticket-status")).to_have_text("In progress")
     expect(visitor.get_by_role("button", name="Close ticket")).to_be_visible()
     screenshot(visitor, "visitor-08-reopened")
 

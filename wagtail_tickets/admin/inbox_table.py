@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, Table
 
+from .. import colours, html_dates
 from ..models import Status
 
 _PK_PLACEHOLDER = 2147483646
@@ -50,11 +51,7 @@ def url_maker(name):
 
 def readable_on(colour):
     """Black or white text, whichever reads better on the ``#rrggbb`` background."""
-    try:
-        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    except (TypeError, ValueError):
-        return "#000000"
-    return "#000000" if (red * 299 + green * 587 + blue * 114) / 1000 > 140 else "#ffffff"
+    return colours.text_colour(colour)
 
 
 # --------------------------------------------------------------------------------------
@@ -122,11 +119,12 @@ class HumanDates:
         if not value:
             return ""
         local = timezone.localtime(value)
+        machine = html_dates.html_datetime(local)
         return mark_safe(
             '<button type="button" class="w-human-readable-date" data-controller="w-tooltip" '
             f'data-w-tooltip-content-value="{local:%Y-%m-%d %H:%M}" '
             'data-w-tooltip-placement-value="top">'
-            f'<time class="w-human-readable-date__date" datetime="{local.isoformat()}">'
+            f'<time class="w-human-readable-date__date" datetime="{machine}">'
             f"{self.relative(value)}</time></button>"
         )
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import conf
+from .. import colours, conf
 from ..storage import attachment_storage
 
 colour_validator = RegexValidator(
@@ -28,7 +28,19 @@ class TranslatedNameMixin:
         return gettext(self.name) if self.name else ""
 
 
-class Status(TranslatedNameMixin, models.Model):
+class BadgeColourMixin:
+    """Statuses and priorities are shown as badges in their colour (colours.py)."""
+
+    @property
+    def badge_colour(self):
+        return colours.readable(self.colour)
+
+    @property
+    def text_colour(self):
+        return colours.text_colour(self.colour)
+
+
+class Status(TranslatedNameMixin, BadgeColourMixin, models.Model):
     class Kind(models.TextChoices):
         NEW = "new", _("New")
         OPEN = "open", _("Open")
@@ -40,6 +52,16 @@ class Status(TranslatedNameMixin, models.Model):
     ARCHIVED_KINDS = (Kind.RESOLVED, Kind.CLOSED)
 
     name = models.CharField(_("name"), max_length=60)
+    customer_name = models.CharField(
+        _("name for customers"),
+        max_length=60,
+        blank=True,
+        default="",
+        help_text=_(
+            "What customers see on their pages and in their e-mails, e.g. “Waiting for "
+            "your reply” for “Waiting for customer”. Empty: the name."
+        ),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OPEN)
     colour = models.CharField(
         _("colour"), max_length=7, default="#6b7280", validators=[colour_validator]
@@ -67,6 +89,13 @@ class Status(TranslatedNameMixin, models.Model):
     def is_archived(self):
         return self.kind in self.ARCHIVED_KINDS
 
+    @property
+    def customer_label(self):
+        """The name customers see, in the active language (seeded names are msgids)."""
+        if self.customer_name:
+            return gettext(self.customer_name)
+        return str(self)
+
     @classmethod
     def default(cls):
         # Read from the database, not the cached rows: the workflow writes what these
@@ -79,7 +108,7 @@ class Status(TranslatedNameMixin, models.Model):
         return cls.objects.filter(kind=kind).first()
 
 
-class Priority(TranslatedNameMixin, models.Model):
+class Priority(TranslatedNameMixin, BadgeColourMixin, models.Model):
     name = models.CharField(_("name"), max_length=60)
     colour = models.CharField(
         _("colour"), max_length=7, default="#6b7280", validators=[colour_validator]

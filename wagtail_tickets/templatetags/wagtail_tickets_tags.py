@@ -1,7 +1,27 @@
 from django import template
 from django.utils.html import format_html
 
+from .. import colours, html_dates
+
 register = template.Library()
+
+
+@register.filter
+def html_datetime(value):
+    """For ``<time datetime="…">``: whole seconds and an offset (html_dates)."""
+    return html_dates.html_datetime(value)
+
+
+@register.filter
+def text_colour(background):
+    """Black or white text for a badge of ``background`` (colours.text_colour)."""
+    return colours.text_colour(background)
+
+
+@register.filter
+def badge_colour(colour):
+    """``colour`` when it is a #rrggbb colour, else a neutral grey (safe in a style)."""
+    return colours.readable(colour)
 
 
 @register.simple_tag
@@ -10,6 +30,8 @@ def field_with_attrs(field):
     described = []
     if field.help_text:
         described.append(f"{field.auto_id}_help")
+    if files_dropped(field):
+        described.append(f"{field.auto_id}_dropped")
     described += [f"{field.auto_id}_error_{n}" for n in range(1, len(field.errors) + 1)]
     attrs = {}
     if described and field.widget_type not in ("checkboxselectmultiple", "radioselect"):
@@ -17,6 +39,14 @@ def field_with_attrs(field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def files_dropped(field):
+    """True for the file field of a form sent back with errors (forms.DroppedFilesMixin):
+    the files must be chosen again."""
+    form = field.form
+    return field.name == getattr(form, "files_field", None) and form.files_were_dropped
 
 
 @register.simple_tag(takes_context=True)

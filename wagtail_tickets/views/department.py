@@ -1,6 +1,5 @@
 import json
 
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.db import transaction
@@ -186,12 +185,13 @@ def thanks(request, page):
         )
     except (KeyError, signing.BadSignature, ValueError):
         filed = None
-    if filed is None:
-        messages.info(request, _("Your ticket has been filed. Its link was sent to your e-mail."))
-        return redirect(page.get_url(request))
     context = page.get_context(request)
     helpdesk = page.get_helpdesk()
     context.update(filed=filed, helpdesk=helpdesk)
+    if filed is None:
+        # Opened without having just filed (a bookmark, a reload, someone else's link):
+        # nothing was filed here, so say nothing of the kind, and point the way on.
+        return TemplateResponse(request, "wagtail_tickets/department_thanks.html", context)
     ticket_url = None
     if request.user.is_authenticated:
         ticket_url = helpdesk.get_url(request) + helpdesk.reverse_subpage(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import salted_hmac
 from taggit.models import Tag
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, Site
 
 from .. import conf, kb_search
 from ..inputs import parse_id, without_nul
@@ -227,11 +227,16 @@ def search(request, page):
     for article in page_obj.object_list:
         article.category = by_path.get(_parent_path(article))
 
+    trail = _trail(page, inclusive=True)
     return _render(
         request,
         page,
         "wagtail_tickets/kb/search.html",
-        trail=_trail(page, inclusive=True),
+        trail=trail,
+        # Nothing found: the departments' forms, so the question still reaches someone.
+        departments=(
+            [] if page_obj.object_list else _departments_for(page, _helpdesk(trail), request)
+        ),
         query=query,
         categories=categories,
         category=category,
@@ -299,6 +304,20 @@ def _departments_to_offer(page, helpdesk):
     if helpdesk is None:
         return []
     departments = DepartmentPage.objects.child_of(helpdesk).live()
+    return list(exclude_private(departments, seen_from=page).order_by("path"))
+
+
+def _departments_for(page, helpdesk, request):
+    """The departments a reader of the knowledge base ``page`` may write to: those of
+    the support centre above it, or, for a knowledge base elsewhere, of its site."""
+    departments = DepartmentPage.objects.live()
+    if helpdesk is not None:
+        departments = departments.child_of(helpdesk)
+    else:
+        site = Site.find_for_request(request)
+        if site is None:
+            return []
+        departments = departments.in_site(site)
     return list(exclude_private(departments, seen_from=page).order_by("path"))
 
 

@@ -1,13 +1,17 @@
 """The customer's side of the support centre (routes of HelpdeskPage)."""
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -90,11 +94,33 @@ def _get_ticket(code):
         return None
 
 
-def _deny(request):
-    # The same answer whether the code exists or not: codes are public, tickets aren't.
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    raise Http404
+def _deny(request, page):
+    """No access to the ticket: the same answer whether the code exists or not, since
+    codes are public and tickets are not.
+
+    A visitor who is not logged in most likely filed the ticket anonymously and lost
+    the private link, which a login page cannot give back: they get a page that says
+    how tickets open and offers "Find my ticket", with logging in for account holders.
+    A logged-in visitor gets a 404, as for any page that is not theirs.
+    """
+    if request.user.is_authenticated:
+        raise Http404
+    return _render(
+        request,
+        page,
+        "wagtail_tickets/ticket_no_access.html",
+        status=403,
+        lookup_form=LookupForm(),
+        login_url=_login_url(request),
+    )
+
+
+def _login_url(request):
+    try:
+        login = resolve_url(settings.LOGIN_URL)
+    except NoReverseMatch:
+        return None
+    return f"{login}?{urlencode({'next': request.get_full_path()}, safe='/')}"
 
 
 def _rules_for(request, ticket):
@@ -116,7 +142,7 @@ def _conversation(ticket):
 def ticket_detail(request, page, code):
     ticket = _get_ticket(code)
     if ticket is None or not permissions.customer_can_access(request, ticket):
-        return _deny(request)
+        return _deny(request, page)
     rules = _rules_for(request, ticket)
     reply_form = ReplyForm(rules=rules)
     status = 200
@@ -192,7 +218,7 @@ def attachment_download(request, page, code, pk):
     """
     ticket = _get_ticket(code)
     if ticket is None:
-        return _deny(request)
+        return _deny(request, page)
     attachment = (
         Attachment.objects.select_related("message")
         .filter(pk=pk, message__ticket=ticket, message__is_internal=False)
@@ -202,7 +228,7 @@ def attachment_download(request, page, code, pk):
         request.user, ticket
     )
     if not may_read:
-        return _deny(request)
+        return _deny(request, page)
     if attachment is None:
         raise Http404
     return attachment_response(attachment)

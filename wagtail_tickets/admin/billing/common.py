@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.views.defaults import permission_denied
 from wagtail.admin.ui.tables import Column
 
+from ... import html_dates
 from ...money import format_money
 from .policies import can_manage_billing, can_view_billing
 
@@ -72,7 +73,7 @@ class AgoColumn(DirectCellMixin, Column):
             return ""
         return format_html(
             '<time datetime="{}" title="{}">{}</time>',
-            value.isoformat(),
+            html_dates.html_datetime(value),
             date_format(timezone.localtime(value), "DATETIME_FORMAT"),
             gettext("%(time)s ago") % {"time": timesince(value)},
         )

@@ -1,6 +1,8 @@
 """What the configuration screens share: colour and duration columns, the ordered
 "one default" form, the delete view that refuses while in use, the viewset base."""
 
+import math
+
 from django import forms
 from django.contrib import messages
 from django.db import transaction
@@ -13,16 +15,45 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from ... import colours
 from ...models import Ticket
 from ...spreadsheets import SafeSpreadsheetExportMixin
 from ..menu import HELPDESK_MENU_HOOK
 
 
 class ColourInput(forms.TextInput):
+    """A colour picker with a live hint: a badge in the colour, its text colour and the
+    contrast between them against WCAG's AA level (colours.py; the same maths in
+    admin-colour-contrast.js while the manager picks)."""
+
     input_type = "color"
+    template_name = "wagtail_tickets/admin/widgets/colour_input.html"
+
+    class Media:
+        js = ["wagtail_tickets/admin-colour-contrast.js"]
 
     def __init__(self, attrs=None):
         super().__init__(attrs={"class": "wt-colour-input", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["contrast"] = contrast_hint(value)
+        return context
+
+
+def contrast_hint(colour):
+    """What the colour field's hint says about ``colour``."""
+    background = colours.readable(colour)
+    text = colours.text_colour(background)
+    ratio = colours.badge_contrast(background)
+    return {
+        "background": background,
+        "text": text,
+        # Rounded down, so that the hint never claims more than the badge has.
+        "ratio": f"{math.floor(ratio * 100) / 100:.2f}",
+        "meets_aa": ratio >= colours.AA_NORMAL_TEXT,
+        "aa": f"{colours.AA_NORMAL_TEXT:g}",
+    }
 
 
 class ColourColumn(Column):

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column
 
 from ...models import Status
 from .common import (
@@ -21,7 +21,7 @@ class StatusForm(ConfigurationForm):
 
     class Meta:
         model = Status
-        fields = ["name", "kind", "colour", "is_default"]
+        fields = ["name", "customer_name", "kind", "colour", "is_default"]
         widgets = {"colour": ColourInput}
 
     def clean(self):
@@ -73,6 +73,7 @@ class StatusViewSet(OrderedConfigurationViewSet):
     form_class = StatusForm
     list_display = [
         "name",
+        Column("customer_name", label=_("Customers see"), accessor="customer_label"),
         ColourColumn(),
         "kind",
         BooleanColumn("is_default", label=_("Default")),

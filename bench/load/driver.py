@@ -184,11 +184,14 @@ class Visitor:
         extra = kwargs.pop("headers", None)
         if method == "POST":
             extra = {"Origin": load.origin, "Referer": load.origin + path, **(extra or {})}
+        # Timed from when the visitor wanted the page: waiting for a free connection
+        # (the client's bound on requests in flight) counts against the site.
         start = time.monotonic()
         try:
-            response = await load.client.request(
-                method, path, headers=self.headers(extra), follow_redirects=False, **kwargs
-            )
+            async with load.inflight:
+                response = await load.client.request(
+                    method, path, headers=self.headers(extra), follow_redirects=False, **kwargs
+                )
         except httpx.HTTPError as error:
             load.stats.errors[action] += 1
             load.stats.record(action, 0, time.monotonic() - start, path, repr(error))
@@ -201,7 +204,7 @@ class Visitor:
 
 class Load:
     def __init__(self, base_url, *, run, duration, submit_rate, read_rate, agents,
-                 reply_share=0.3, attach_share=0.2, min_fill=3.0, max_visitors=400,
+                 reply_share=0.3, attach_share=0.2, min_fill=3.0, max_visitors=400, max_inflight=24,
                  departments=("general", "technical"), seed=1):
         self.base_url = base_url
         self.origin = "https://" + base_url.split("://", 1)[1]
@@ -217,6 +220,7 @@ class Load:
         self.stats = Stats()
         self.ledger = Ledger(run=run)
         self.slots = asyncio.Semaphore(max_visitors)
+        self.max_inflight = max_inflight
         self.counter = 0
         self.ip_counter = 0
         self.stop_at = None
@@ -333,11 +337,10 @@ class Load:
 
     # --- agents --------------------------------------------------------------------------
 
-    async def agent(self, username, password):
-        visitor = Visitor(self, f"192.168.1.{self.random.randint(2, 250)}")
+    async def login(self, visitor, username, password):
         response = await visitor.request("agent_login", "GET", "/admin/login/")
         if response is None or response.status_code != 200:
-            return
+            return False
         token = CSRF_RE.search(response.text).group(1)
         response = await visitor.request(
             "agent_login",
@@ -346,8 +349,12 @@ class Load:
             data={"csrfmiddlewaretoken": token, "username": username, "password": password,
                   "next": "/admin/"},
         )
-        if response is None or response.status_code != 302:
-            return
+        return response is not None and response.status_code == 302
+
+    async def agent(self, username, password):
+        visitor = Visitor(self, f"192.168.1.{self.random.randint(2, 250)}")
+        while self.running() and not await self.login(visitor, username, password):
+            await asyncio.sleep(2)
         while self.running():
             response = await visitor.request("agent_inbox", "GET", "/admin/helpdesk_inbox/")
             if response is None or response.status_code != 200:
@@ -404,6 +411,7 @@ class Load:
         ) as self.client:
             self.stop_at = time.monotonic() + self.duration
             started = time.monotonic()
+            self.inflight = asyncio.Semaphore(self.max_inflight)
             workers = [asyncio.ensure_future(self.agent(*agent)) for agent in agents]
             workers += [
                 asyncio.ensure_future(self._arrivals(self.submit_rate, self.submit_session)),
@@ -425,6 +433,7 @@ class Load:
         async with httpx.AsyncClient(
             base_url=self.base_url, limits=limits, timeout=httpx.Timeout(60.0)
         ) as self.client:
+            self.inflight = asyncio.Semaphore(count)
             visitors = [Visitor(self, ip) for _ in range(count)]
             forms = []
             for visitor in visitors:

@@ -153,7 +153,8 @@ class Shape:
         )
         if check and result.returncode:
             raise RuntimeError(
-                f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+                f"manage.py {' '.join(args)} failed:\n"
+                f"{result.stdout[-3000:]}{result.stderr[-3000:]}"
             )
         return result
 

@@ -12,6 +12,8 @@ Optional:
   REDIS_URL                the shared cache (default redis://127.0.0.1:6379/0)
   EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS
   DJANGO_STATIC_ROOT, DJANGO_MEDIA_ROOT   where collectstatic writes and uploads go
+  WAGTAIL_TICKETS_PRIVATE_ROOT            ticket attachments (never served directly)
+  WAGTAIL_TICKETS_REPLY_DIGEST_SECONDS    the customer replies' digest window
   DJANGO_CONN_MAX_AGE      seconds a worker keeps its database connection (default 60)
   DJANGO_BEHIND_TLS_PROXY  "1" (the default): a proxy terminates HTTPS in front of the
                            app servers and sets X-Forwarded-Proto and X-Forwarded-For
@@ -97,15 +99,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # collectstatic copies here; the web server (or a CDN) serves /static/ from it.
 STATIC_ROOT = _env("DJANGO_STATIC_ROOT", str(SITE_DIR / "static-collected"))  # noqa: F405
 STORAGES = {
-    # Ticket attachments live under MEDIA_ROOT in random folders; the package serves them
-    # only through its permission-checking views. Do not expose MEDIA_ROOT in the web
-    # server for them (see README "Production notes").
+    # Wagtail's images and documents; ticket attachments are kept apart (below).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 MEDIA_ROOT = _env("DJANGO_MEDIA_ROOT", str(SITE_DIR / "media"))  # noqa: F405
+# Ticket attachments: a folder no web server serves (default: "private" next to
+# MEDIA_ROOT), or WAGTAIL_TICKETS_ATTACHMENT_STORAGE naming a private bucket in STORAGES.
+if _env("WAGTAIL_TICKETS_PRIVATE_ROOT"):
+    WAGTAIL_TICKETS_PRIVATE_ROOT = _env("WAGTAIL_TICKETS_PRIVATE_ROOT")
 
 # HTTPS is terminated by the proxy in front of gunicorn.
 if _flag("DJANGO_BEHIND_TLS_PROXY", "1"):

@@ -164,6 +164,8 @@ def check_mail(shape, ledger, report, since):
     )
     to = Counter()
     for mail in mails:
+        if _markers(mail["body"], ledger.run):
+            continue  # a reply's mail to the same customer, counted below
         for address in mail["to"]:
             to[address, mail["subject"].split("]")[0].strip("[")] += 1
     accepted = [s for s in ledger.submissions if s[2] == 302 and s[3]]

@@ -12,6 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LOAD_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
 VPY := $(VENV)/bin/python
@@ -23,7 +24,7 @@ DJANGO_ADMIN := cd wagtail_tickets && PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install demo test messages compilemessages wheel bench lint clean
+.PHONY: help install demo test messages compilemessages wheel bench load lint clean
 
 help:
 	@echo "make demo             install, migrate, load demo content, serve on $(HOST):$(PORT)"
@@ -32,6 +33,7 @@ help:
 	@echo "make compilemessages  compile the .po files into .mo files"
 	@echo "make wheel            build the sdist and wheel into dist/"
 	@echo "make bench            run the benchmark (BENCH_ARGS=...)"
+	@echo "make load             the production shape under load and faults (LOAD_ARGS=...)"
 	@echo "make lint             ruff check"
 
 $(VPY):
@@ -86,6 +88,12 @@ wheel: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# PostgreSQL, Redis, gunicorn, the task worker and an SMTP server on loopback, a load and
+# fault scenarios; non-zero exit on any broken invariant (bench/load/run.py).
+load: $(STAMP)
+	@command -v redis-server >/dev/null 2>&1 || { echo "redis-server is missing: sudo apt-get install redis-server" >&2; exit 1; }
+	$(VPY) bench/load/run.py $(LOAD_ARGS)
 
 lint: $(STAMP)
 	$(VPY) -m ruff check .

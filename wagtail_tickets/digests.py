@@ -68,14 +68,27 @@ def _locked_digest(ticket_id):
 
 
 def _mail(ticket_id, messages, more):
-    from . import notifications, tasks
+    from . import mail_retry, notifications, tasks
 
     ticket = tasks._load_ticket(ticket_id)
     if ticket is None or not messages:
         return 0
     try:
         return notifications.customer_replies(ticket, messages, more=more)
-    except Exception:
+    except Exception as error:
+        # The replies already count as mailed (the window's bookkeeping is committed):
+        # while the mail server refuses, a task of their own tries again later.
+        if mail_retry.is_temporary(error):
+            try:
+                if mail_retry.schedule(
+                    tasks.mail_customer_replies,
+                    {"ticket_id": ticket_id, "message_ids": [m.pk for m in messages],
+                     "more": more},
+                    attempt=1,
+                ):
+                    return 0
+            except Exception:
+                logger.exception("Could not schedule the replies' mail of ticket %s", ticket_id)
         logger.exception("Could not mail the staff about replies on ticket %s", ticket_id)
         return 0
 

@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 
-from . import conf, links, permissions
+from . import conf, links, mail_retry, permissions
 from .mail import compose
 from .mail import headers as mail_headers
 from .models import HelpdeskSettings, StaffMember
@@ -31,12 +31,18 @@ def send(template, context, recipients, language, reply_to=None):
     recipients = sorted({r for r in recipients if r})
     if not recipients:
         return 0
+    # A retried task (mail_retry.py) skips the mails an earlier attempt handed over.
+    key = mail_retry.mail_key(template, recipients)
+    if mail_retry.already_sent(key):
+        return 0
     composed = compose.compose(template, context, language)
     message = composed.message(
         from_email(), recipients, reply_to=[reply_to] if reply_to else None
     )
     # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
-    return mail_headers.send(message, template, context)
+    sent = mail_headers.send(message, template, context)
+    mail_retry.mark_sent(key)
+    return sent
 
 
 def _site_settings(ticket):

@@ -1,0 +1,138 @@
+"""Mail the server refused for now is sent again later, and never twice."""
+
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.utils import timezone
+from django_tasks import task_backends
+
+from tests import factories
+from wagtail_tickets import digests, mail_retry, tasks, workflow
+
+pytestmark = pytest.mark.django_db
+
+DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+class Refusing(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+class RefusingAfterOne(LocmemBackend):
+    """Takes the first message, then the server goes away."""
+
+    def send_messages(self, messages):
+        if len(mail.outbox) >= 1:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+class Rejecting(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPDataError(554, b"Message rejected")
+
+
+@pytest.fixture
+def queue(settings):
+    settings.TASKS = DUMMY
+    backend = task_backends["default"]
+    backend.clear()
+    yield backend
+    backend.clear()
+
+
+@pytest.fixture
+def staffed_ticket(department, agent, settings):
+    settings.TASKS = DUMMY
+    ticket = factories.open_ticket(department, name="Ann", email="ann@example.com")
+    task_backends["default"].clear()
+    mail.outbox.clear()
+    return ticket
+
+
+def opened(ticket):
+    return {"event": "ticket_opened", "ticket_id": ticket.pk,
+            "message_id": ticket.messages.first().pk}
+
+
+def retries(queue):
+    # Changing settings.TASKS makes a new backend: read the one in use now.
+    return [
+        r for r in task_backends["default"].results
+        if r.task.name in ("send_notification", "mail_customer_replies")
+    ]
+
+
+def test_a_refused_connection_is_retried_later(queue, staffed_ticket, settings):
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"
+    before = timezone.now()
+    outcome = tasks.send_notification.call(**opened(staffed_ticket))
+    assert outcome == {"retried": 1, "error": "ConnectionRefusedError"}
+    [retry] = retries(queue)
+    assert retry.kwargs["attempt"] == 1
+    assert retry.kwargs["sent"] == []
+    assert retry.task.run_after >= before + timedelta(seconds=mail_retry.RETRY_DELAYS[0])
+
+
+def test_a_retry_skips_the_mails_already_handed_over(queue, staffed_ticket, settings):
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.RefusingAfterOne"
+    tasks.send_notification.call(**opened(staffed_ticket))
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+    [retry] = retries(queue)
+    assert retry.kwargs["sent"] == ["ticket_opened_customer:ann@example.com"]
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tasks.send_notification.call(**retry.kwargs)
+    recipients = [m.to for m in mail.outbox]
+    assert recipients.count(["ann@example.com"]) == 1, "the customer is not mailed twice"
+    assert ["agent@example.com"] in recipients, "the staff's mail went out on the retry"
+
+
+def test_the_delays_grow_and_the_last_attempt_gives_up(queue, staffed_ticket, settings):
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"
+    assert list(mail_retry.RETRY_DELAYS) == sorted(mail_retry.RETRY_DELAYS)
+    last = len(mail_retry.RETRY_DELAYS)
+    with pytest.raises(ConnectionRefusedError):
+        tasks.send_notification.call(**opened(staffed_ticket), attempt=last)
+    assert not retries(queue)
+
+
+def test_a_permanent_refusal_is_not_retried(queue, staffed_ticket, settings):
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Rejecting"
+    with pytest.raises(smtplib.SMTPDataError):
+        tasks.send_notification.call(**opened(staffed_ticket))
+    assert not retries(queue)
+
+
+def test_without_a_worker_the_error_is_raised_as_before(department, agent, settings):
+    # The in-process backend cannot run a task later; background.enqueue logs the error.
+    ticket = factories.open_ticket(department, name="Ann", email="ann@example.com")
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"
+    with pytest.raises(ConnectionRefusedError):
+        tasks.send_notification.call(**opened(ticket))
+
+
+def test_the_staff_mail_about_a_customer_reply_is_retried(queue, staffed_ticket, settings):
+    settings.WAGTAIL_TICKETS_REPLY_DIGEST_SECONDS = 300
+    reply = workflow.post_reply(
+        staffed_ticket, body="Still broken, see the log", author_name="Ann",
+        author_email="ann@example.com",
+    )
+    task_backends["default"].clear()
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"
+    assert digests.customer_replied(staffed_ticket.pk, reply.pk) == 0
+    [retry] = retries(queue)
+    assert retry.task.name == "mail_customer_replies"
+    assert retry.kwargs["message_ids"][-1] == reply.pk
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    tasks.mail_customer_replies.call(**retry.kwargs)
+    [sent] = mail.outbox
+    assert sent.to == ["agent@example.com"]
+    assert "Still broken, see the log" in sent.body

@@ -1,0 +1,93 @@
+"""Notification mail the mail server could not take now goes out again later.
+
+A notification task that meets a refused connection, a timeout or a temporary (4xx)
+SMTP answer enqueues itself again with ``run_after`` further off each time
+(``RETRY_DELAYS``: 10 s, 30 s, 1 min, … up to an hour apart, about 4½ hours in all),
+carrying the keys of the mails of its event that were already handed over, so that a
+customer whose confirmation went out before the server fell over does not get it twice.
+A permanent refusal (5xx) is not retried.
+
+This needs a task backend that can run a task later (``supports_defer``: django-tasks-db's
+worker). django_tasks' ``ImmediateBackend`` cannot; there the error is raised and
+logged as before (``background.enqueue``).
+"""
+
+import logging
+import smtplib
+from contextvars import ContextVar
+from datetime import timedelta
+
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+#: Seconds before each further attempt; after the last one the task fails.
+RETRY_DELAYS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 3600, 3600)
+
+_sent = ContextVar("wagtail_tickets_mail_retry_sent", default=None)
+
+
+def is_temporary(error):
+    """Whether the mail server may take the mail if asked again later."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(error, smtplib.SMTPException | OSError)
+
+
+def mail_key(template, recipients):
+    return f"{template}:{','.join(recipients)}"
+
+
+def already_sent(key):
+    """Whether an earlier attempt of the running task handed this mail over."""
+    sent = _sent.get()
+    return sent is not None and key in sent
+
+
+def mark_sent(key):
+    sent = _sent.get()
+    if sent is not None and key not in sent:
+        sent.append(key)
+
+
+def can_defer(task):
+    try:
+        return bool(task.get_backend().supports_defer)
+    except Exception:  # an unknown backend: enqueue() says so where it matters
+        return False
+
+
+def schedule(task, kwargs, attempt, sent=()):
+    """Enqueue ``task`` for its ``attempt``-th try (1 is the first retry); False when
+    there is no later attempt to make."""
+    if attempt > len(RETRY_DELAYS) or not can_defer(task):
+        return False
+    delay = RETRY_DELAYS[attempt - 1]
+    task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
+        **kwargs, attempt=attempt, sent=list(sent)
+    )
+    logger.warning("Mail server unavailable: %s retried in %s s (try %s)", task.name, delay,
+                   attempt + 1)
+    return True
+
+
+def run(task, kwargs, work):
+    """``work(**kwargs)``, enqueued again later if the mail server refused for now.
+
+    ``kwargs`` holds the task's arguments with its ``attempt`` and ``sent`` keys.
+    """
+    kwargs = dict(kwargs)
+    attempt = int(kwargs.pop("attempt", 0) or 0)
+    sent = list(kwargs.pop("sent", None) or [])
+    token = _sent.set(sent)
+    try:
+        return work(**kwargs)
+    except Exception as error:
+        if not is_temporary(error) or not schedule(task, kwargs, attempt + 1, sent):
+            raise
+        return {"retried": attempt + 1, "error": type(error).__name__}
+    finally:
+        _sent.reset(token)

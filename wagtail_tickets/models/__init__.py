@@ -12,6 +12,7 @@ from .knowledge import (
 )
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
+from .replies import ReplyDraft, SavedReply
 from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
 from .staff import StaffMember
@@ -36,6 +37,8 @@ __all__ = [
     "KnowledgeBaseIndexPage",
     "RelatedArticle",
     "ReplyDigest",
+    "ReplyDraft",
+    "SavedReply",
     "SuggestionStat",
     "Attachment",
     "CustomerSignup",

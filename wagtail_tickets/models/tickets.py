@@ -268,6 +268,10 @@ class Ticket(models.Model):
     message_count = models.PositiveIntegerField(_("messages"), default=0)
     time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    # When the customer last opened the ticket's page: staff replies after it are unread.
+    customer_seen_at = models.DateTimeField(
+        _("customer last read"), null=True, blank=True, editable=False
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),

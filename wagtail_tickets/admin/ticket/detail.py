@@ -124,7 +124,13 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             )
             .order_by("recent_mine", "-viewed_at", "-pk")[:VIEWS_SHOWN]
         )
-        if not (views and views[0].recent_mine == 0):
+        # A recent view older than the customer's latest message is recorded again: the
+        # inbox marks a ticket unread until the agent has seen what the customer wrote.
+        latest = ticket.last_customer_message_at
+        seen = views and views[0].recent_mine == 0
+        if seen and latest is not None and views[0].viewed_at < latest:
+            seen = False
+        if not seen:
             ip = client_ip(request)
             if workflow.record_view(ticket, user, ip=ip, checked=True):
                 views.insert(0, TicketView(ticket=ticket, user=user, viewed_at=now, ip_address=ip))

@@ -4,7 +4,15 @@ from wagtail import hooks
 from .admin import billing as billing_admin  # noqa: F401
 
 # The desk's modules register their own hooks when imported.
-from .admin import config, dashboard, inbox, mailboxes, reports, ticket  # noqa: F401
+from .admin import (  # noqa: F401
+    config,
+    dashboard,
+    inbox,
+    mailboxes,
+    reports,
+    saved_replies,  # noqa: F401
+    ticket,
+)
 from .admin.menu import HelpdeskViewSetGroup
 
 LOG_ACTIONS = {

@@ -61,6 +61,10 @@ class SavedReply(models.Model):
     def is_shared(self):
         return self.owner_id is None
 
+    def text_for(self, ticket, agent):
+        """The text as inserted into a reply on ``ticket`` by ``agent``."""
+        return fill_placeholders(self.body, ticket, agent)
+
 
 class ReplyDraft(models.Model):
     """An agent's unsent reply on a ticket, kept when they saved the ticket's fields."""
@@ -87,3 +91,26 @@ class ReplyDraft(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} · {self.user_id}"
+
+
+#: The placeholders a saved reply may use, and what each is for the ticket and agent.
+PLACEHOLDERS = {
+    "{customer_name}": lambda ticket, agent: ticket.customer_name,
+    "{ticket_code}": lambda ticket, agent: ticket.code,
+    "{agent_name}": lambda ticket, agent: (agent.get_full_name() or agent.get_username())
+    if agent
+    else "",
+    "{department}": lambda ticket, agent: ticket.department.title if ticket.department else "",
+}
+
+
+def fill_placeholders(text, ticket, agent):
+    """``text`` with the placeholders replaced for ``ticket`` and ``agent``.
+
+    Plain replacement, not ``str.format``: a saved reply is typed by people, and braces
+    of its own (or ``{0.__class__}``) must stay text.
+    """
+    for placeholder, value in PLACEHOLDERS.items():
+        if placeholder in text:
+            text = text.replace(placeholder, value(ticket, agent))
+    return text

@@ -58,6 +58,9 @@ DEFAULTS = {
     "MAIL_CA_FILE": None,
     # The domain of the Message-IDs of outgoing mail; None takes the From address's.
     "MAIL_MESSAGE_ID_DOMAIN": None,
+    # Transcripts of tickets with more messages than this are made by a background task:
+    # the desk's PDF link then answers "being prepared" and serves the file once made.
+    "TRANSCRIPT_INLINE_MESSAGES": 300,
 }
 
 

@@ -80,6 +80,8 @@ def _context(ticket, message=None, **extra):
     }
     if helpdesk is not None:
         context["ticket_link"] = links.mail_link_url(ticket, helpdesk)
+    # Staff mail links to the desk (the customer's mail never uses it).
+    context["admin_link"] = links.admin_ticket_url(ticket)
     context.update(extra)
     return context
 

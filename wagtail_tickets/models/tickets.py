@@ -325,6 +325,16 @@ class Ticket(models.Model):
         return self.status.is_archived
 
     @property
+    def has_unread_reply(self):
+        """A staff reply came after the customer last read the page (and last wrote)."""
+        latest = self.last_message_at
+        if latest is None:
+            return False
+        if self.last_customer_message_at and latest <= self.last_customer_message_at:
+            return False  # the last public message is the customer's own
+        return self.customer_seen_at is None or latest > self.customer_seen_at
+
+    @property
     def helpdesk(self):
         department = self.department
         if department is None:

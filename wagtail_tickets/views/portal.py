@@ -1,10 +1,12 @@
 """The customer's side of the support centre (routes of HelpdeskPage)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -148,11 +150,11 @@ def ticket_detail(request, page, code):
         else:
             messages.error(request, _("Unknown action."))
             return redirect(_ticket_url(request, page, ticket))
-    conversation = (
-        Message.objects.filter(ticket=ticket, is_internal=False)
-        .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-    )
+    if request.method == "GET":
+        # Only the customer (or the holder of the private link) gets this far: they
+        # have read the staff replies so far.
+        workflow.record_customer_view(ticket)
+    conversation, older = _conversation(request, ticket)
     return _render(
         request,
         page,
@@ -160,9 +162,62 @@ def ticket_detail(request, page, code):
         status=status,
         ticket=ticket,
         conversation=conversation,
+        older_messages=older,
         reply_form=reply_form,
         ticket_url=_ticket_url(request, page, ticket),
     )
+
+
+#: Messages a ticket's page shows at first, the latest; older ones come in steps of this.
+MESSAGES_SHOWN = 50
+MESSAGES_MAX = 5000
+
+
+def _int_param(request, name):
+    try:
+        value = int(request.GET.get(name, ""))
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+def _conversation(request, ticket):
+    """The latest public messages, oldest first, and the "earlier messages" link or None.
+
+    ``?messages=N`` shows the latest N (the link without JavaScript); ``?before=ID`` the
+    step before message ID (conversation-older.js fetches it). Two queries whatever the
+    length: the messages, picked by a subquery reading the message index backwards, and
+    their attachments.
+    """
+    wanted = _int_param(request, "messages") or MESSAGES_SHOWN
+    wanted = min(max(wanted, MESSAGES_SHOWN), MESSAGES_MAX)
+    before = _int_param(request, "before")
+    picked = Message.objects.filter(ticket=ticket, is_internal=False)
+    if before is not None:
+        wanted = MESSAGES_SHOWN
+        cursor = Message.objects.filter(ticket=ticket, pk=before).values("created_at")[:1]
+        picked = picked.filter(
+            Q(created_at__lt=Subquery(cursor)) | Q(created_at=Subquery(cursor), pk__lt=before)
+        )
+    picked = picked.order_by("-created_at", "-pk").values("pk")[: wanted + 1]
+    messages_ = list(
+        Message.objects.filter(pk__in=Subquery(picked))
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+    if len(messages_) <= wanted:
+        return messages_, None
+    messages_ = messages_[-wanted:]
+    oldest = messages_[0].pk
+    query = {k: v for k, v in request.GET.items() if k not in ("before", "messages")}
+    older = {
+        "url": "?" + urlencode({**query, "messages": len(messages_) + MESSAGES_SHOWN})
+        + f"#message-{oldest}",
+        "fetch_url": "?" + urlencode({"before": oldest}),
+        "step": MESSAGES_SHOWN,
+    }
+    return messages_, older
 
 
 @never_cache

@@ -8,7 +8,14 @@ ticket fields or creates messages by hand.
 
 from .assignment import assign, auto_assign
 from .billing import BillingError, PaymentRequired, quote_for
-from .desk import delete_message, edit_message, merge, record_view, update_fields
+from .desk import (
+    delete_message,
+    edit_message,
+    merge,
+    record_customer_view,
+    record_view,
+    update_fields,
+)
 from .knowledge import convert_to_article
 from .tickets import (
     WorkflowError,
@@ -40,6 +47,7 @@ __all__ = [
     "open_ticket",
     "post_reply",
     "quote_for",
+    "record_customer_view",
     "record_view",
     "reopen",
     "update_fields",

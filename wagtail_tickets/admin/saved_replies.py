@@ -12,8 +12,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -47,28 +49,54 @@ def readable_replies(user):
     return SavedReply.objects.filter(Q(owner=user) | shared)
 
 
+CACHE_SECONDS = 60
+_VERSION_KEY = "wagtail_tickets:saved_replies:version"
+
+
+def forget_cached_replies(**kwargs):
+    """Saving or deleting a saved reply makes every agent's cached list stale."""
+    try:
+        cache.incr(_VERSION_KEY)
+    except ValueError:
+        cache.set(_VERSION_KEY, 1, None)
+
+
+def _user_replies(user):
+    """Every saved reply ``user`` may insert (own and shared), from the cache.
+
+    The ticket screen has a query ceiling, so the list is read at most once a minute
+    per agent; a change to any saved reply clears it (signal handlers below), and with a
+    per-process cache other processes see the change within CACHE_SECONDS.
+    """
+    version = cache.get_or_set(_VERSION_KEY, 1, None)
+    key = f"wagtail_tickets:saved_replies:{user.pk}:{version}"
+    replies = cache.get(key)
+    if replies is None:
+        replies = list(
+            SavedReply.objects.filter(Q(owner=user) | Q(owner__isnull=True))
+            .defer("created_at")
+            .order_by("title", "pk")[:OFFERED]
+        )
+        cache.set(key, replies, CACHE_SECONDS)
+    return replies
+
+
 def replies_for(user, ticket):
     """The saved replies offered on ``ticket``'s screen to ``user``, mine first.
 
     Those for the ticket's department or every department, in the ticket's language or
-    every language. One query.
+    every language.
     """
-    department = Q(department__isnull=True)
-    if ticket.department_id:
-        department |= Q(department_id=ticket.department_id)
-    language = Q(language="")
+    languages = {""}
     if ticket.language:
-        base = ticket.language.split("-")[0]
-        language |= Q(language__iexact=ticket.language) | Q(language__iexact=base)
-    return list(
-        SavedReply.objects.filter(Q(owner=user) | Q(owner__isnull=True), department, language)
-        .annotate(
-            wt_mine=Case(
-                When(owner=user, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("wt_mine", "title", "pk")[:OFFERED]
-    )
+        languages |= {ticket.language.lower(), ticket.language.split("-")[0].lower()}
+    offered = [
+        reply
+        for reply in _user_replies(user)
+        if reply.department_id in (None, ticket.department_id)
+        and reply.language.lower() in languages
+    ]
+    return sorted(offered, key=lambda reply: reply.owner_id is None)
 
 
 class SavedReplyPermissionPolicy(ModelPermissionPolicy):
@@ -274,3 +302,7 @@ def register_saved_reply_permissions():
         content_type=content_type,
         codename__in=["add_savedreply", "change_savedreply", "delete_savedreply"],
     )
+
+
+post_save.connect(forget_cached_replies, sender=SavedReply, dispatch_uid="wt_saved_reply_saved")
+post_delete.connect(forget_cached_replies, sender=SavedReply, dispatch_uid="wt_saved_reply_gone")

@@ -9,8 +9,11 @@
 (function () {
   'use strict';
 
+  // The desk's conversation, or the customer page's.
+  var THREAD = 'ol.wt-thread, ol.wt-conversation';
+
   function load(box, link) {
-    var thread = document.querySelector('[data-wt-thread]');
+    var thread = document.querySelector(THREAD);
     var status = box.querySelector('[data-wt-older-status]');
     if (!thread) return false;
     var anchor = thread.firstElementChild;
@@ -25,7 +28,7 @@
       })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
-        var older = doc.querySelector('[data-wt-thread]');
+        var older = doc.querySelector(THREAD);
         var items = older ? Array.prototype.slice.call(older.children) : [];
         var fragment = document.createDocumentFragment();
         items.forEach(function (item) { fragment.appendChild(document.importNode(item, true)); });

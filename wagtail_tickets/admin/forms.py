@@ -180,6 +180,15 @@ class TicketFieldsForm(forms.Form):
         )
         self.fields[name] = field
 
+    def hidden_initials(self):
+        """The hidden inputs of the values shown (Wagtail's field template leaves them out)."""
+        from django.utils.safestring import mark_safe
+
+        inputs = (
+            field.as_hidden(only_initial=True) for field in self if field.field.show_hidden_initial
+        )
+        return mark_safe("".join(inputs))
+
     def changed_values(self, *, touched_only=False):
         """{field: new value} for the fields whose value differs from the ticket's.
 

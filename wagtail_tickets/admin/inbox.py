@@ -480,7 +480,9 @@ class ColumnsView(DeskAccessMixin, View):
 
     def post(self, request):
         form = ColumnsForm(request.POST, user=request.user)
-        if form.is_valid() and form.save():
+        if not form.is_valid():
+            messages.error(request, _("Choose among the columns listed."))
+        elif form.save():
             messages.success(request, _("Your inbox columns have been saved."))
         else:
             messages.error(

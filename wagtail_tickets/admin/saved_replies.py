@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -156,7 +157,7 @@ def language_choices():
     return [("", _("Every language")), *((code, name) for code, name in settings.LANGUAGES)]
 
 
-class SavedReplyForm(forms.ModelForm):
+class SavedReplyForm(WagtailAdminModelForm):
     """Title, text, department and language; "shared" only for those who manage them."""
 
     shared = forms.BooleanField(
@@ -174,7 +175,7 @@ class SavedReplyForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
 
     def __init__(self, *args, for_user=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, for_user=for_user, **kwargs)
         self.user = for_user
         self.fields["language"] = forms.ChoiceField(
             label=_("Language"),

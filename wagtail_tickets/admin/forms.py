@@ -181,12 +181,30 @@ class TicketFieldsForm(forms.Form):
         self.fields[name] = field
 
     def hidden_initials(self):
-        """The hidden inputs of the values shown (Wagtail's field template leaves them out)."""
+        """The hidden inputs of the values shown (Wagtail's field template leaves them out).
+
+        Rendered here rather than by ``BoundField.as_hidden``, which would give them the
+        visible field's ``aria-describedby``, naming help text they do not have.
+        """
         from django.utils.safestring import mark_safe
 
-        inputs = (
-            field.as_hidden(only_initial=True) for field in self if field.field.show_hidden_initial
-        )
+        inputs = []
+        for field in self:
+            if not field.field.show_hidden_initial:
+                continue
+            widget = field.field.hidden_widget()
+            if field.html_initial_name in self.data:
+                value = self._widget_data_value(widget, field.html_initial_name)
+            else:
+                value = field.value()
+            inputs.append(
+                widget.render(
+                    field.html_initial_name,
+                    value,
+                    attrs={"id": field.html_initial_id},
+                    renderer=self.renderer,
+                )
+            )
         return mark_safe("".join(inputs))
 
     def changed_values(self, *, touched_only=False):

@@ -307,9 +307,15 @@ def staff_reply(ticket, agent, body, *, internal=False, files=()):
 
 
 def resolve(ticket, user=None):
-    """Move ``ticket`` to the first resolved status, as an agent would."""
+    """Move ``ticket`` to the first resolved status, as an agent would.
+
+    Setting a status needs "Can change ticket fields" (workflow.rules); a ``user``
+    without it is given it first, as the agents who resolve tickets have it.
+    """
     from wagtail_tickets.models import Status
 
+    if user is not None and not user.has_perm("wagtail_tickets.change_ticket_fields"):
+        user = grant(user, "change_ticket_fields")
     workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=user)
 
 

@@ -27,6 +27,9 @@ into SAVEPOINT/RELEASE, which are counted here but are not queries in production
   full_clean checks the content type FK, then INSERT). 17 real queries.
 - the same with the on-commit notifications run (immediate task backend; in a real
   request they run after the response, see background.py): 29.
+- the submission's transaction (SAVEPOINT+RELEASE here) holds the lock of the visitor's
+  per-hour limit (one upsert) before counting, so that concurrent submissions cannot
+  all pass it (workflow/limits.py).
 """
 
 import re
@@ -43,11 +46,11 @@ pytestmark = pytest.mark.django_db
 SUPPORT_CENTRE_ANONYMOUS = 8
 SUPPORT_CENTRE_CUSTOMER = 11
 DEPARTMENT_FORM_GET = 7
-DEPARTMENT_FORM_POST = 19
+DEPARTMENT_FORM_POST = 22
 # Four of these are the outgoing mail's headers (mail/headers.py): the bouncing-address
 # check, the department's mailbox for Reply-To, the thread's Message-IDs, and storing
 # the new Message-ID.
-DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 33
+DEPARTMENT_FORM_POST_WITH_NOTIFICATIONS = 36
 TICKET_PAGE = 10
 TICKET_LIST = 12
 TICKET_LIST_FILTERED = 14

@@ -95,6 +95,8 @@ def test_reply_and_internal_note_are_searchable(printer, agent):
 
 
 def test_edit_delete_subject_and_merge_keep_the_table_right(printer, department, customer, agent):
+    # Changing fields and merging take "change ticket fields" (workflow/rules.py).
+    agent = factories.grant(agent, "change_ticket_fields")
     reply = workflow.post_reply(printer, body="Try the walrus setting", author=customer)
     workflow.edit_message(reply, "Try the penguin setting", user=agent)
     assert printer.pk not in found("walrus")

@@ -1,5 +1,6 @@
 from django.apps import apps
 from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 from . import conf
 
@@ -48,6 +49,47 @@ def required_apps(app_configs, **kwargs):
             Warning(
                 "wagtail_tickets needs these apps in INSTALLED_APPS: " + ", ".join(missing),
                 id="wagtail_tickets.W002",
+            )
+        ]
+    return []
+
+
+@register()
+def attachment_storage_is_private(app_configs, **kwargs):
+    """The attachments' folder must not be one the web server serves."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from . import storage
+
+    alias = storage.storage_alias()
+    if alias:
+        if alias not in getattr(settings, "STORAGES", {}):
+            return [
+                Error(
+                    f"WAGTAIL_TICKETS_ATTACHMENT_STORAGE names {alias!r}, which is not in "
+                    "STORAGES.",
+                    id="wagtail_tickets.E003",
+                )
+            ]
+        return []
+    try:
+        root = storage.private_root().resolve()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="wagtail_tickets.E004")]
+    served = [
+        Path(folder).resolve()
+        for folder in (settings.MEDIA_ROOT, getattr(settings, "STATIC_ROOT", None))
+        if folder
+    ]
+    if any(root == folder or folder in root.parents for folder in served):
+        return [
+            Warning(
+                f"Ticket attachments are kept in {root}, inside MEDIA_ROOT or STATIC_ROOT, "
+                "which web servers usually serve to anyone.",
+                hint="Set WAGTAIL_TICKETS_PRIVATE_ROOT to a folder outside them.",
+                id="wagtail_tickets.W005",
             )
         ]
     return []

@@ -4,10 +4,11 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import translation
 
-from . import conf, links
+from . import conf, links, permissions
 from .mail import headers as mail_headers
 from .models import HelpdeskSettings, StaffMember
 
@@ -18,10 +19,26 @@ def from_email():
     return conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
 
 
+def render_text(name, context):
+    """Render a plain-text mail template without HTML escaping.
+
+    The mails are text/plain: "Q&A" must arrive as "Q&A", not "Q&amp;A", and there is
+    no markup for a value to break out of. Only ``.txt`` templates are rendered this
+    way; an HTML part would need escaping and is refused here.
+    """
+    if not name.endswith(".txt"):
+        raise ValueError(f"{name}: mail templates are plain text (.txt)")
+    template = get_template(name)
+    inner = getattr(template, "template", None)
+    if inner is None:  # not a Django template engine: it escapes as it likes
+        return template.render(context)
+    return inner.render(Context(context, autoescape=False))
+
+
 def render_mail(template, context, language):
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"wagtail_tickets/emails/{template}_subject.txt", context)
-        body = render_to_string(f"wagtail_tickets/emails/{template}_body.txt", context)
+        subject = render_text(f"wagtail_tickets/emails/{template}_subject.txt", context)
+        body = render_text(f"wagtail_tickets/emails/{template}_body.txt", context)
     return " ".join(subject.split()), body
 
 
@@ -53,11 +70,14 @@ def staff_recipients(ticket, *, reason):
         wants = profile is None or (
             profile.notify_customer_replies if reason == "reply" else profile.notify_new_tickets
         )
-        return [assignee.email] if assignee.is_active and wants else []
+        # A former agent (admin access taken away) is told nothing about customers.
+        return [assignee.email] if wants and permissions.staff_can_access(assignee, ticket) else []
     flag = "notify_customer_replies" if reason == "reply" else "notify_new_tickets"
     addresses = list(
         StaffMember.objects.filter(
-            departments=ticket.department_id, user__is_active=True, **{flag: True}
+            departments=ticket.department_id,
+            user__in=permissions.admin_user_ids(),
+            **{flag: True},
         )
         .exclude(user__email="")
         .values_list("user__email", flat=True)
@@ -79,6 +99,7 @@ def _context(ticket, message=None, **extra):
         "custom_fields": [f for f in ticket.custom_fields if f.get("value") not in (None, "", [])],
     }
     if helpdesk is not None:
+        # From the support centre's Site record, never from a request's Host header.
         context["ticket_link"] = links.mail_link_url(ticket, helpdesk)
     # Staff mail links to the desk (the customer's mail never uses it).
     context["admin_link"] = links.admin_ticket_url(ticket)
@@ -86,10 +107,31 @@ def _context(ticket, message=None, **extra):
     return context
 
 
+def confirmation_echoes_details(ticket, message):
+    """Whether the confirmation may repeat what was submitted (subject, fields, text).
+
+    Anyone can type any address into the form, so a confirmation that echoed the
+    submission would let a stranger mail their words to that address in the site's
+    name. It repeats them only when the address is the submitting account's own, or
+    when an agent wrote the ticket for the customer; otherwise it carries the code, the
+    department and the private link, and the rest is one click away.
+    """
+    if message is not None and message.source == message.Source.STAFF:
+        return True
+    customer = ticket.customer if ticket.customer_id else None
+    return bool(
+        customer is not None
+        and customer.email
+        and customer.email.strip().lower() == (ticket.customer_email or "").strip().lower()
+    )
+
+
 def ticket_opened(ticket, message):
     send(
         "ticket_opened_customer",
-        _context(ticket, message),
+        _context(
+            ticket, message, show_details=confirmation_echoes_details(ticket, message)
+        ),
         [ticket.customer_email],
         ticket.language,
     )
@@ -182,8 +224,10 @@ def status_changed(ticket, new_status):
 
 def assigned(ticket, assignee_id):
     """Tell the new assignee, unless they asked not to be told."""
-    if ticket.assignee_id != assignee_id or not ticket.assignee.is_active:
+    if ticket.assignee_id != assignee_id:
         return  # reassigned again before the mail went out
+    if not permissions.staff_can_access(ticket.assignee, ticket):
+        return  # no longer a desk user of the ticket's department
     profile = StaffMember.objects.filter(user_id=assignee_id).first()
     if profile is not None and not profile.notify_assigned:
         return
@@ -196,10 +240,9 @@ def assigned(ticket, assignee_id):
     )
 
 
-def access_links(email, tickets, helpdesk, base_url, language):
+def access_links(email, tickets, helpdesk, language):
     """Mail fresh private links; ``tickets`` is a list of (ticket, raw token)."""
     entries = [
-        {"ticket": ticket, "link": links.private_link_url(helpdesk, raw, base_url)}
-        for ticket, raw in tickets
+        {"ticket": ticket, "link": links.private_link_url(helpdesk, raw)} for ticket, raw in tickets
     ]
     send("access_links", {"entries": entries, "helpdesk": helpdesk}, [email], language)

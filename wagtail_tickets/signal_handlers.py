@@ -10,7 +10,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import background, conf, kb_search, signals
-from .models import HelpdeskSettings, Priority, Status
+from .models import ArticlePage, HelpdeskSettings, Priority, Status
 from .models.tickets import forget_cached_rows
 from .tasks import (
     notify_customer_reply,
@@ -70,6 +70,15 @@ def on_tickets_merged(sender, target, sources, **kwargs):
     background.enqueue(
         send_merge_notifications, target_id=target.pk, source_ids=[s.pk for s in sources]
     )
+
+
+@receiver(page_published)
+def on_page_published(sender, instance, **kwargs):
+    # Files copied from a ticket stay private until the article showing them is public.
+    if isinstance(instance, ArticlePage):
+        from .workflow.knowledge import release_article_files
+
+        release_article_files(instance)
 
 
 @receiver(post_save, sender=Status)

@@ -1,8 +1,10 @@
 """Background work. Enqueued after commit; a failure here never undoes a ticket."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
@@ -41,25 +43,44 @@ def send_notification(event, ticket_id, message_id=None, new_status_id=None, ass
             notifications.status_changed(ticket, status)
 
 
+def lookup_tickets(email, helpdesk):
+    """The tickets "find my ticket" mails links to: the address's tickets under
+    ``helpdesk`` that are active, or were resolved or closed in the last
+    ``LOOKUP_CLOSED_DAYS`` days; the 20 with the latest messages."""
+    from django.db.models import Q
+
+    from . import conf
+    from .models import Status, Ticket
+    from .models.tickets import status_ids
+
+    since = timezone.now() - timedelta(days=conf.get("LOOKUP_CLOSED_DAYS"))
+    recent = Q(status_id__in=status_ids(Status.ARCHIVED_KINDS)) & (
+        Q(closed_at__gte=since) | Q(resolved_at__gte=since)
+    )
+    return list(
+        Ticket.objects.filter(Q(status_id__in=status_ids(Status.ACTIVE_KINDS)) | recent)
+        .filter(customer_email__iexact=email, department__path__startswith=helpdesk.path)
+        .select_related("status", "department")
+        .order_by("-last_message_at", "-pk")[:20]
+    )
+
+
 @task()
-def send_access_links(email, helpdesk_id, base_url, language):
+def send_access_links(email, helpdesk_id, language):
     from . import notifications, workflow
-    from .models import HelpdeskPage, Ticket
+    from .models import HelpdeskPage
 
     helpdesk = HelpdeskPage.objects.filter(pk=helpdesk_id).first()
     if helpdesk is None:
         return
-    tickets = list(
-        Ticket.objects.active()
-        .filter(customer_email__iexact=email, department__path__startswith=helpdesk.path)
-        .order_by("-last_message_at")[:20]
-    )
+    tickets = lookup_tickets(email, helpdesk)
     if not tickets:
         return
-    # The old links die only if the new ones were handed to the mail server.
+    # A link exists only if it was handed to the mail server: a failed send rolls the
+    # new links back. Links issued earlier are never touched.
     with transaction.atomic():
         issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
-        notifications.access_links(email, issued, helpdesk, base_url, language)
+        notifications.access_links(email, issued, helpdesk, language)
 
 
 @task()

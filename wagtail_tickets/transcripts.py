@@ -7,17 +7,19 @@ make_transcript``); the desk's PDF link says it is being prepared and serves the
 once it is there. The file's name is a keyed hash of what the transcript shows (the
 ticket, which copy, the language, and the state of its messages), so a changed ticket
 gets a new file, nobody can guess a name, and the download view checks, as for every
-ticket view, that the user may see the ticket before it opens the file.
+ticket view, that the user may see the ticket before it opens the file. The files are
+kept where attachments are (``storage.py``), which nothing serves: a staff copy holds
+internal notes.
 """
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db.models import Max
 from django.utils.crypto import salted_hmac
 
 from . import conf
 from .models import Message
+from .storage import attachment_storage
 
 FOLDER = "wagtail_tickets/transcripts"
 #: How long a transcript being made stops another from being asked for.
@@ -47,7 +49,11 @@ def transcript_name(ticket, *, include_notes, language):
 
 
 def stored(name):
-    return default_storage.exists(name)
+    return attachment_storage().exists(name)
+
+
+def open_stored(name):
+    return attachment_storage().open(name)
 
 
 def claim(name):
@@ -56,5 +62,6 @@ def claim(name):
 
 
 def store(name, content):
-    if not default_storage.exists(name):
-        default_storage.save(name, ContentFile(content))
+    storage = attachment_storage()
+    if not storage.exists(name):
+        storage.save(name, ContentFile(content))

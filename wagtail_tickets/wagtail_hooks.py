@@ -14,6 +14,7 @@ from .admin import (  # noqa: F401
     ticket,
 )
 from .admin.menu import HelpdeskViewSetGroup
+from .models import Ticket, TicketLogEntry
 
 LOG_ACTIONS = {
     "wagtail_tickets.ticket.create": (_("Ticket opened"), _("Ticket opened")),
@@ -42,13 +43,20 @@ LOG_ACTIONS = {
     ),
     "wagtail_tickets.ticket.link_issued": (
         _("Private link issued"),
-        _("A new private link was issued; earlier links stopped working"),
+        _("A new private link was mailed; earlier links keep working"),
+    ),
+    "wagtail_tickets.ticket.links_revoked": (
+        _("Private links revoked"),
+        _("Every private link of this ticket was revoked"),
     ),
 }
 
 
 @hooks.register("register_log_actions")
 def register_ticket_log_actions(actions):
+    # Tickets keep their history in a log model of their own, whose entries Wagtail's
+    # reports show only to those who may see the ticket (see models/audit.py).
+    actions.register_model(Ticket, TicketLogEntry)
     for action, (label, message) in LOG_ACTIONS.items():
         actions.register_action(action, label, message)
 

@@ -1,20 +1,31 @@
 """Settings of the example helpdesk: a demo on SQLite, not a production template.
 
-EXAMPLE_DEBUG=0 turns debug off (then `runserver --insecure` still serves static files);
-EXAMPLE_SECRET_KEY and EXAMPLE_ALLOWED_HOSTS (comma-separated) are read from the
-environment when set. PORT (set by `make demo`) is the port the demo is served on.
+EXAMPLE_DEBUG=0 turns debug off (then `runserver --insecure` still serves static files)
+and needs EXAMPLE_SECRET_KEY: the site refuses to start with debug off and the key
+published here. EXAMPLE_ALLOWED_HOSTS (comma-separated) is read from the environment
+when set. PORT (set by `make demo`) is the port the demo is served on.
 """
 
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 SITE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("EXAMPLE_DEBUG", "1").lower() not in ("0", "false", "no", "off", "")
 # A fixed key keeps sessions valid across restarts of the demo; never reuse it elsewhere.
-SECRET_KEY = os.environ.get("EXAMPLE_SECRET_KEY", "example-site-insecure-demo-key-do-not-deploy")
+PUBLISHED_SECRET_KEY = "example-site-insecure-demo-key-do-not-deploy"
+SECRET_KEY = os.environ.get("EXAMPLE_SECRET_KEY") or PUBLISHED_SECRET_KEY
+if not DEBUG and SECRET_KEY == PUBLISHED_SECRET_KEY:
+    # Anyone can read this key in the repository, and with it forge sessions, private
+    # mail links and password reset tokens: a site served with debug off is a real one.
+    raise ImproperlyConfigured(
+        "The example site's SECRET_KEY is published with its source code. To run it with "
+        "EXAMPLE_DEBUG=0, set EXAMPLE_SECRET_KEY to a long random value, for example: "
+        "EXAMPLE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
 # `make demo` listens on 127.0.0.1. Served on another interface (`make demo
 # HOST=0.0.0.0`), the names it is reached by go in EXAMPLE_ALLOWED_HOSTS; the first one
 # is also the demo Site's hostname, which links in mails are built from.
@@ -57,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A 503 with Retry-After, not a 500, while the database cannot answer.
+    "wagtail_tickets.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the browser's Accept-Language, so the demo speaks Russian
     # to a Russian browser; it needs the session before it and must precede Common.
@@ -91,6 +104,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE") or SITE_DIR / "db.sqlite3",
+        # Writers wait for each other (up to 20 s) and take the write lock as their
+        # transaction begins: a burst of visitors queues instead of "database is locked".
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

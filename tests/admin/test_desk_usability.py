@@ -58,14 +58,15 @@ def powerful(agent):
 def test_default_view_is_the_active_queue_the_menu_counts(client, department, agent):
     colleague = factories.make_agent("colleague", departments=[department])
     mine = factories.open_ticket(department, subject="Mine")
-    workflow.assign(mine, agent, user=agent)
+    # The tickets' states are set up by the system: who changed them is not the point.
+    workflow.assign(mine, agent, user=None)
     unassigned = factories.open_ticket(department, subject="Nobody's")
     theirs = factories.open_ticket(department, subject="Colleague's")
-    workflow.assign(theirs, colleague, user=colleague)
+    workflow.assign(theirs, colleague, user=None)
     closed = factories.open_ticket(department, subject="Done")
     workflow.close(closed, user=agent)
     resolved = factories.open_ticket(department, subject="Solved")
-    workflow.change_status(resolved, Status.first_of_kind(Status.Kind.RESOLVED), user=agent)
+    workflow.change_status(resolved, Status.first_of_kind(Status.Kind.RESOLVED), user=None)
 
     client.force_login(agent)
     response = client.get(INBOX)
@@ -286,6 +287,88 @@ def test_two_different_statuses_are_refused_and_nothing_is_lost(client, ticket, 
     page = soup(response)
     assert page.find("textarea", attrs={"name": "message"}).get_text().strip() == "Typed with care."
     assert page.select_one("form#wt-ticket-form")["data-w-unsaved-force-value"] == "true"
+
+
+def test_the_form_offers_no_status_to_an_agent_who_may_not_change_it(client, ticket, agent):
+    # The security rules: any status beyond close/reopen needs "Can change ticket fields".
+    client.force_login(agent)
+    page = soup(client.get(url("detail", ticket.pk)))
+    assert page.find(attrs={"name": "new_status"}) is None
+    assert page.find(attrs={"name": "fields-status"}) is None
+    assert page.find("textarea", attrs={"name": "message"}) is not None
+    resolved = Status.first_of_kind(Status.Kind.RESOLVED)
+    # A crafted value is not a control the form has: the reply goes, the status stays.
+    data = {**_fields(ticket, status=resolved.pk), "message": "Hello", "new_status": resolved.pk}
+    response = client.post(url("reply", ticket.pk), data)
+    assert response.status_code == 302
+    assert Ticket.objects.get(pk=ticket.pk).status_id != resolved.pk
+    assert ticket.messages.order_by("pk").last().body == "Hello"
+
+
+def _refuse_status_changes(monkeypatch):
+    """The workflow refuses a status change the screen still offered (rights taken away
+    between showing the form and sending it)."""
+    from wagtail_tickets.workflow import rules
+
+    def refuse(user, ticket):
+        raise rules.NotAllowed(f"You may not change the status of {ticket.code}.")
+
+    monkeypatch.setattr(rules, "check_may_change_status", refuse)
+
+
+def test_a_refused_reply_sends_nothing_and_keeps_the_text(client, ticket, powerful, monkeypatch):
+    _refuse_status_changes(monkeypatch)
+    resolved = Status.first_of_kind(Status.Kind.RESOLVED)
+    client.force_login(powerful)
+    data = _fields(ticket, status=resolved.pk)
+    data["message"] = "Typed with care."
+    count = ticket.message_count
+    response = client.post(url("reply", ticket.pk), data)
+    assert response.status_code == 403
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    assert fresh.message_count == count and fresh.status_id == ticket.status_id
+    page = soup(response)
+    assert page.find("textarea", attrs={"name": "message"}).get_text().strip() == "Typed with care."
+    assert f"You may not change the status of {ticket.code}." in page.get_text()
+    assert page.select_one("form#wt-ticket-form")["data-w-unsaved-force-value"] == "true"
+
+
+def test_a_field_change_refused_refuses_the_reply_too(
+    client, ticket, powerful, helpdesk, monkeypatch
+):
+    sales = factories.make_department(helpdesk, title="Sales", prefix="SAL")
+    powerful.helpdesk_profile.departments.add(sales)
+    from wagtail_tickets import permissions
+
+    # The screen offers the agent's departments; the rules refuse moving there.
+    seen = permissions.may_see_department
+    monkeypatch.setattr(
+        permissions,
+        "may_see_department",
+        lambda user, department: department.pk != sales.pk and seen(user, department),
+    )
+    client.force_login(powerful)
+    data = _fields(ticket, department=sales.pk)
+    data["message"] = "Moving you to sales."
+    count = ticket.message_count
+    response = client.post(url("reply", ticket.pk), data)
+    assert response.status_code == 403
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    assert fresh.message_count == count and fresh.department_id == ticket.department_id
+    page = soup(response)
+    text = page.find("textarea", attrs={"name": "message"}).get_text().strip()
+    assert text == "Moving you to sales."
+    assert "You may not move tickets to Sales." in page.get_text()
+
+    # "Save" refuses the same change, says why, and keeps the text as a draft.
+    response = client.post(url("update", ticket.pk), data)
+    assert response.status_code == 403
+    assert Ticket.objects.get(pk=ticket.pk).department_id == ticket.department_id
+    page = soup(response)
+    text = page.find("textarea", attrs={"name": "message"}).get_text().strip()
+    assert text == "Moving you to sales."
+    assert "You may not move tickets to Sales." in page.get_text()
+    assert ReplyDraft.objects.get(ticket=ticket, user=powerful).body == "Moving you to sales."
 
 
 def test_save_keeps_the_reply_as_a_draft_until_it_is_sent(client, ticket, powerful):
@@ -619,6 +702,14 @@ def test_long_transcript_is_made_in_the_background_and_kept(
     assert second["Content-Type"] == "application/pdf"
     assert second["Content-Disposition"] == f'attachment; filename="{ticket.code}.pdf"'
     assert b"".join(second.streaming_content).startswith(b"%PDF")
+    # kept with the attachments, which nothing serves, never under MEDIA_ROOT
+    from django.core.files.storage import default_storage
+
+    from wagtail_tickets.storage import attachment_storage
+
+    kept = attachment_storage().listdir("wagtail_tickets/transcripts")[1]
+    assert len(kept) == 1 and kept[0].startswith(f"{ticket.pk}-")
+    assert not default_storage.exists(f"wagtail_tickets/transcripts/{kept[0]}")
     # the staff copy is another file; another department's agent gets a 404
     assert client.get(url("pdf", ticket.pk) + "?notes=1")["Content-Type"].startswith("text/html")
     client.force_login(other_agent)
@@ -676,7 +767,7 @@ def test_desk_link_never_follows_the_request_host(client, ticket, agent, departm
 def test_frequent_requests_shows_subjects_and_the_period(client, department, agent):
     for subject in ("Images do not upload", "Images do not upload!"):
         ticket = factories.open_ticket(department, subject=subject)
-        workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=agent)
+        workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=None)
     client.force_login(agent)
     response = client.get("/admin/helpdesk/reports/frequent-requests/")
     page = soup(response)
@@ -732,7 +823,7 @@ def test_russian_relative_times(delta, expected):
 
 def test_dashboard_says_overdue_in_the_accusative(client, department, agent):
     ticket = factories.open_ticket(department)
-    workflow.assign(ticket, agent, user=agent)
+    workflow.assign(ticket, agent, user=None)
     Ticket.objects.filter(pk=ticket.pk).update(due_at=timezone.now() - timedelta(days=8))
     from wagtail.users.models import UserProfile
 

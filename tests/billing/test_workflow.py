@@ -17,6 +17,7 @@ from wagtail_tickets.models import (
     Message,
     SupportAccount,
     Ticket,
+    TicketLogEntry,
 )
 from wagtail_tickets.workflow.billing import PaymentRequired
 
@@ -78,9 +79,7 @@ def test_per_request_ticket_debits_the_price(paid_department, customer):
     assert entry.balance_after == Decimal("750.00")
     assert account(customer).balance == Decimal("750.00")
     # The ticket's "opened" audit entry records the charge.
-    created = ModelLogEntry.objects.get(
-        action="wagtail_tickets.ticket.create", object_id=str(ticket.pk)
-    )
+    created = TicketLogEntry.objects.get(action="wagtail_tickets.ticket.create", ticket=ticket)
     assert created.data["charge"]["amount"] == "500.00"
 
 
@@ -89,14 +88,14 @@ def test_insufficient_balance_refuses_and_creates_nothing(paid_department, custo
     tickets, messages, logs = (
         Ticket.objects.count(),
         Message.objects.count(),
-        ModelLogEntry.objects.count(),
+        ModelLogEntry.objects.count() + TicketLogEntry.objects.count(),
     )
     with pytest.raises(PaymentRequired) as refusal:
         factories.open_ticket(paid_department, customer=customer)
     assert "$500.00" in str(refusal.value) and "$499.99" in str(refusal.value)
     assert Ticket.objects.count() == tickets
     assert Message.objects.count() == messages
-    assert ModelLogEntry.objects.count() == logs
+    assert ModelLogEntry.objects.count() + TicketLogEntry.objects.count() == logs
     assert account(customer).balance == Decimal("499.99")
     # The code was not used up either: the next ticket gets number 1.
     billing.deposit(customer, "0.01")
@@ -398,8 +397,12 @@ def test_end_grant(customer, pack, manager):
 
 
 def test_merging_gives_back_what_the_merged_away_ticket_cost(
-    incident_department, paid_department, customer, pack, agent
+    incident_department, paid_department, customer, pack
 ):
+    # Merging needs "change ticket fields" and both departments in sight (rules.py).
+    agent = factories.make_manager(
+        "merger", codenames=["view_all_departments", "change_ticket_fields"]
+    )
     billing.grant_pack(customer, pack)
     billing.deposit(customer, "1000")
     target = factories.open_ticket(incident_department, customer=customer, subject="First")

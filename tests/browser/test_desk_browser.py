@@ -26,7 +26,10 @@ def desk(live_site):
         "agent", departments=[tech, sales], first_name="Ada", last_name="Lovelace-Agent"
     )
     agent = factories.grant(agent, "assign_ticket", "change_ticket_fields")
-    colleague = factories.make_agent("colleague", departments=[tech], first_name="Bartholomew")
+    # Assignees must work in the ticket's department (workflow/rules.py).
+    colleague = factories.make_agent(
+        "colleague", departments=[tech, sales], first_name="Bartholomew"
+    )
     customer = factories.make_user(
         "customer", email="a.very.long.customer.address@example-company.com", first_name="Ann"
     )

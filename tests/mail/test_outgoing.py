@@ -54,7 +54,12 @@ def test_every_mail_of_a_ticket_has_its_own_stored_message_id(
     with commit():
         workflow.post_reply(ticket, body="Did not help.", author=customer)
     with commit():
-        workflow.change_status(ticket, Status.first_of_kind("resolved"), user=agent)
+        # Resolving takes "change ticket fields" (workflow/rules.py).
+        workflow.change_status(
+            ticket,
+            Status.first_of_kind("resolved"),
+            user=factories.grant(agent, "change_ticket_fields"),
+        )
     sent = [m for m in mail.outbox if ticket.code in m.subject]
     ids = [header(m, "Message-ID") for m in sent]
     assert len(sent) >= 4 and len(set(ids)) == len(ids)
@@ -75,7 +80,12 @@ def test_notices_are_marked_auto_generated_and_personal_mail_is_not(
     with commit():
         workflow.post_reply(ticket, body="Here you go.", author=agent, by_staff=True)
     with commit():
-        workflow.change_status(ticket, Status.first_of_kind("resolved"), user=agent)
+        # Resolving takes "change ticket fields" (workflow/rules.py).
+        workflow.change_status(
+            ticket,
+            Status.first_of_kind("resolved"),
+            user=factories.grant(agent, "change_ticket_fields"),
+        )
     by_subject = {m.subject: m for m in mail.outbox}
     kinds = {
         subject.split("]")[1].split(":")[0].strip(): header(m, "Auto-Submitted")

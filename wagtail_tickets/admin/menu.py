@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from ..permissions import desk_membership, sees_all_departments, visible_tickets
+from ..permissions import desk_membership, has_desk_rights, sees_all_departments, visible_tickets
 from . import counts as desk_counts
 
 #: Viewsets set ``menu_hook = HELPDESK_MENU_HOOK`` to appear in the Helpdesk menu;
@@ -53,12 +53,8 @@ def desk_profile(user):
 
 
 def is_desk_user(user):
-    """Whether ``user`` works in the desk: a staff profile, all departments, or superuser."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser or sees_all_departments(user):
-        return True
-    return desk_profile(user) is not None
+    """Whether ``user`` works in the desk: ``permissions.has_desk_rights``."""
+    return has_desk_rights(user)
 
 
 def my_departments_filter(user):

@@ -30,6 +30,7 @@ from wagtail.permissions import register_permission_policy
 
 from ..models import DepartmentPage, SavedReply
 from ..permissions import sees_all_departments, staff_department_ids
+from ..spreadsheets import SafeSpreadsheetExportMixin
 from .config.common import HelpdeskViewSet
 from .menu import is_desk_user
 
@@ -209,7 +210,7 @@ class SavedReplyForm(WagtailAdminModelForm):
         return instance
 
 
-class SavedReplyIndexView(IndexView):
+class SavedReplyIndexView(SafeSpreadsheetExportMixin, IndexView):
     def get_base_queryset(self):
         return readable_replies(self.request.user).select_related("owner", "department")
 

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 import wagtail_tickets.models.mail
+import wagtail_tickets.storage
 from django.db import migrations, models
 
 
@@ -101,7 +102,7 @@ class Migration(migrations.Migration):
                 ('outcome', models.CharField(choices=[('ticket', 'New ticket'), ('reply', 'Customer reply'), ('staff_reply', 'Staff reply'), ('note', 'Internal note'), ('invited', 'Unknown sender, refused'), ('bounce', 'Delivery failure report'), ('own', "From the helpdesk's own address"), ('ignored', 'Ignored')], max_length=12, verbose_name='outcome')),
                 ('subject', models.CharField(blank=True, max_length=255, verbose_name='subject')),
                 ('full_text', models.TextField(blank=True, verbose_name='full text')),
-                ('original', models.FileField(blank=True, upload_to=wagtail_tickets.models.mail.eml_upload_to, verbose_name='original message')),
+                ('original', models.FileField(blank=True, storage=wagtail_tickets.storage.attachment_storage, upload_to=wagtail_tickets.models.mail.eml_upload_to, verbose_name='original message')),
                 ('no_auto_reply', models.BooleanField(default=False, verbose_name='never answer automatically')),
                 ('detail', models.CharField(blank=True, max_length=255, verbose_name='detail')),
                 ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='received')),

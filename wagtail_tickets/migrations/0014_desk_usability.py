@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_tickets', '0010_mail'),
+        ('wagtail_tickets', '0011_security'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,4 +1,6 @@
+from .access import AccessLink
 from .accounts import CustomerSignup
+from .audit import TicketLogEntry
 from .billing import IncidentGrant, IncidentPack, LedgerEntry, SupportAccount
 from .desk import SavedSearch, Star, TicketView
 from .digests import ReplyDigest
@@ -10,6 +12,7 @@ from .knowledge import (
     RelatedArticle,
     SuggestionStat,
 )
+from .limits import RateLimitLock, UsedFormToken
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .replies import ReplyDraft, SavedReply
@@ -26,6 +29,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "AccessLink",
     "AutoReplyCounter",
     "BouncingAddress",
     "InboundMail",
@@ -51,6 +55,7 @@ __all__ = [
     "LedgerEntry",
     "Message",
     "Priority",
+    "RateLimitLock",
     "SavedSearch",
     "StaffMember",
     "SupportAccount",
@@ -59,5 +64,7 @@ __all__ = [
     "Ticket",
     "TicketFormField",
     "TicketSearch",
+    "TicketLogEntry",
     "TicketView",
+    "UsedFormToken",
 ]

@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..storage import attachment_storage
 from .tickets import attachment_upload_to
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -245,7 +246,10 @@ class InboundMail(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     full_text = models.TextField(_("full text"), blank=True)
-    original = models.FileField(_("original message"), upload_to=eml_upload_to, blank=True)
+    # Private like the attachments (storage.py): a whole message is as sensitive as its files.
+    original = models.FileField(
+        _("original message"), upload_to=eml_upload_to, storage=attachment_storage, blank=True
+    )
     # Mail that must never be answered automatically (auto-replies, lists, bounces).
     no_auto_reply = models.BooleanField(_("never answer automatically"), default=False)
     detail = models.CharField(_("detail"), max_length=255, blank=True)

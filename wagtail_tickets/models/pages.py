@@ -86,13 +86,13 @@ class HelpdeskPage(RoutablePageMixin, Page):
 
         return portal.ticket_list(request, self)
 
-    @re_path(r"^tickets/(?P<code>[A-Z0-9]{2,10}-\d+)/$")
+    @re_path(r"^tickets/(?P<code>[A-Z0-9]{2,10}-[0-9]{1,18})/$")
     def ticket_route(self, request, code):
         from ..views import portal
 
         return portal.ticket_detail(request, self, code)
 
-    @re_path(r"^tickets/(?P<code>[A-Z0-9]{2,10}-\d+)/files/(?P<pk>\d+)/$")
+    @re_path(r"^tickets/(?P<code>[A-Z0-9]{2,10}-[0-9]{1,18})/files/(?P<pk>[0-9]{1,18})/$")
     def attachment_route(self, request, code, pk):
         from ..views import portal
 

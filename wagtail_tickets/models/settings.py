@@ -64,6 +64,11 @@ class HelpdeskSettings(BaseSiteSetting):
         default=10,
         validators=[MinValueValidator(1)],
     )
+    tickets_per_user_per_hour = models.PositiveSmallIntegerField(
+        _("tickets per logged-in customer per hour"),
+        default=20,
+        validators=[MinValueValidator(1)],
+    )
     allowed_extensions = models.CharField(
         _("allowed file types"),
         max_length=255,
@@ -127,6 +132,7 @@ class HelpdeskSettings(BaseSiteSetting):
                 FieldPanel("captcha_for_logged_in"),
                 FieldPanel("min_fill_seconds"),
                 FieldPanel("anonymous_tickets_per_hour"),
+                FieldPanel("tickets_per_user_per_hour"),
             ],
             heading=_("Spam protection"),
         ),

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import conf
+from ..storage import attachment_storage
 
 colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # and six hexadecimal digits, e.g. #2563eb.")
@@ -344,9 +345,14 @@ class Ticket(models.Model):
         return HelpdeskPage.objects.ancestor_of(department).live().specific().last()
 
     def check_access_token(self, raw_token):
+        """Whether ``raw_token`` opens this ticket: the link it was filed with, or a
+        mailed link (``AccessLink``) that has not expired."""
         if not self.access_token_hash or not raw_token:
             return False
-        return secrets.compare_digest(self.access_token_hash, hash_token(raw_token))
+        token_hash = hash_token(raw_token)
+        if secrets.compare_digest(self.access_token_hash, token_hash):
+            return True
+        return self.access_links.valid().filter(token_hash=token_hash).exists()
 
     def is_customer(self, user):
         return bool(user and user.is_authenticated and self.customer_id == user.pk)
@@ -425,7 +431,11 @@ class Attachment(models.Model):
     message = models.ForeignKey(
         Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
     )
-    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=255)
+    # A storage of its own, never MEDIA_ROOT (see storage.py); a callable, so the choice
+    # stays out of the migrations.
+    file = models.FileField(
+        _("file"), upload_to=attachment_upload_to, storage=attachment_storage, max_length=255
+    )
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("content type"), max_length=100)

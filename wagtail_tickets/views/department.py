@@ -1,22 +1,23 @@
 import json
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from wagtail.models import Site
 
-from .. import captcha, deflection, kb_search, workflow
+from .. import captcha, deflection, kb_search, links, workflow
 from ..forms import TicketForm
-from ..models import HelpdeskSettings, Ticket
+from ..inputs import parse_id
+from ..models import HelpdeskSettings
+from ..workflow.limits import RateLimited, SubmissionLimits
 from . import account
-from .utils import private_link, submitter_info
+from .utils import submitter_info
 
 # The confirmation travels in a short-lived signed cookie rather than the session, so
 # an anonymous visitor's submission writes no session row.
@@ -29,27 +30,14 @@ ARTICLE_FIELD = "article"
 SUGGEST_DELAY_MS = 300
 
 
-def _rate_limited(ip, site_settings):
-    if not ip:
-        return False
-    since = timezone.now() - timedelta(hours=1)
-    recent = Ticket.objects.filter(
-        submitter_ip=ip, submitted_logged_in=False, created_at__gte=since
-    ).count()
-    return recent >= site_settings.anonymous_tickets_per_hour
-
-
 def _about_article(request, site):
     """The live, public article the visitor came from ("No, I still need help"), if any;
     anything else in the parameter is ignored."""
     value = request.POST.get(ARTICLE_FIELD) if request.method == "POST" else None
     if value is None:
         value = request.GET.get(ARTICLE_FIELD)
-    try:
-        article_id = int(value)
-    except (TypeError, ValueError):
-        return None
-    if article_id < 1:
+    article_id = parse_id(value)
+    if article_id is None:
         return None
     return kb_search.live_articles(site=site).filter(pk=article_id).defer("body").first()
 
@@ -76,7 +64,7 @@ def _suggest_config(request, page):
     }
 
 
-def _open_ticket(request, page, ticket_form, submitter):
+def _open_ticket(request, page, ticket_form, submitter, limits):
     data = ticket_form.cleaned_data
     anonymous = not request.user.is_authenticated
     return workflow.open_ticket(
@@ -89,6 +77,7 @@ def _open_ticket(request, page, ticket_form, submitter):
         custom_fields=ticket_form.custom_field_values(),
         attachments=data.get("attachments") or [],
         submitter=submitter,
+        limits=limits,
     )
 
 
@@ -99,7 +88,7 @@ def _filed(request, page, ticket, raw_token):
     response.set_signed_cookie(
         THANKS_COOKIE,
         json.dumps(
-            {"code": ticket.code, "link": private_link(request, page.get_helpdesk(), raw_token)}
+            {"code": ticket.code, "link": links.private_link_url(page.get_helpdesk(), raw_token)}
         ),
         salt=THANKS_SALT,
         max_age=THANKS_MAX_AGE,
@@ -136,28 +125,40 @@ def form(request, page):
             submitter = submitter_info(request, page)
             if about_article is not None:
                 # The article the visitor read before writing is where they came from.
-                submitter["referrer"] = about_article.get_full_url(request)
-            anonymous = not request.user.is_authenticated
-            if anonymous and _rate_limited(submitter["ip"], site_settings):
+                submitter["referrer"] = about_article.get_full_url() or ""
+            data = ticket_form.cleaned_data
+            try:
+                # One transaction: the start token is used up only if the ticket is
+                # stored, and the per-hour limit is counted under its lock (limits.py).
+                with transaction.atomic():
+                    if mode == "honeypot":
+                        captcha.consume_start_token(data.get(captcha.STARTED_FIELD))
+                    ticket, raw_token = _open_ticket(
+                        request,
+                        page,
+                        ticket_form,
+                        submitter,
+                        SubmissionLimits.from_settings(site_settings),
+                    )
+            except RateLimited as error:
+                ticket_form.add_error(None, str(error))
+                status = 429
+            except captcha.TokenReused:
                 ticket_form.add_error(
                     None,
-                    _(
-                        "Too many tickets have been sent from your address in the last hour. "
-                        "Please try again later."
-                    ),
+                    _("This form has already been sent. Please check it and send it again."),
                 )
+                ticket_form.refresh_start_token()
+            except workflow.PaymentRequired as refusal:
+                # Nothing was created (the start token neither); the form keeps what was
+                # typed.
+                ticket_form.add_error(None, str(refusal))
+                quote = workflow.quote_for(request.user, page)
+                status = 402
             else:
-                try:
-                    ticket, raw_token = _open_ticket(request, page, ticket_form, submitter)
-                except workflow.PaymentRequired as refusal:
-                    # Nothing was created; the form keeps what was typed.
-                    ticket_form.add_error(None, str(refusal))
-                    quote = workflow.quote_for(request.user, page)
-                    status = 402
-                else:
-                    if request.POST.get(SHOWN_FIELD) == "1":
-                        deflection.record_filed(page)
-                    return _filed(request, page, ticket, raw_token)
+                if request.POST.get(SHOWN_FIELD) == "1":
+                    deflection.record_filed(page)
+                return _filed(request, page, ticket, raw_token)
     else:
         ticket_form = TicketForm(**kwargs)
         status = 200

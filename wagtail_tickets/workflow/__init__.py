@@ -6,6 +6,7 @@ committed. Views, forms, mail intake and commands call these; none of them write
 ticket fields or creates messages by hand.
 """
 
+from .access import find_access_link, issue_access_token, record_link_use, revoke_access_links
 from .assignment import assign, auto_assign
 from .billing import BillingError, PaymentRequired, quote_for
 from .desk import (
@@ -21,7 +22,6 @@ from .tickets import (
     WorkflowError,
     change_status,
     close,
-    issue_access_token,
     new_access_token,
     next_code,
     open_ticket,
@@ -40,6 +40,7 @@ __all__ = [
     "convert_to_article",
     "delete_message",
     "edit_message",
+    "find_access_link",
     "issue_access_token",
     "merge",
     "new_access_token",
@@ -48,7 +49,9 @@ __all__ = [
     "post_reply",
     "quote_for",
     "record_customer_view",
+    "record_link_use",
     "record_view",
     "reopen",
+    "revoke_access_links",
     "update_fields",
 ]

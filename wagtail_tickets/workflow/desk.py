@@ -11,6 +11,7 @@ from wagtail.log_actions import log
 from .. import signals
 from ..models import Message, Status, Ticket, TicketView, search
 from ..topics import topic_key
+from .rules import check_may_change_fields, check_may_merge, check_merge_size
 from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
 
 VIEW_THROTTLE = timedelta(minutes=5)
@@ -43,6 +44,7 @@ def update_fields(ticket, *, user=None, **changes):
             raise WorkflowError(_("A ticket needs a subject."))
     now = timezone.now()
     locked = _lock(ticket)
+    check_may_change_fields(user, locked, changes.get("department"))
     changed = {}
     for field, value in changes.items():
         old = getattr(locked, field)
@@ -155,13 +157,18 @@ def merge(target, sources, *, user):
     sources = [s for s in sources if s.pk != target.pk]
     if not sources:
         raise WorkflowError(_("Pick at least one other ticket to merge."))
+    # Before any lock: a request naming hundreds of tickets is refused cheaply.
+    check_merge_size(len(sources) + 1)
     locked_target = _lock(target)
     closed = Status.first_of_kind(Status.Kind.CLOSED)
     if closed is None:
         raise WorkflowError(_("There is no status of the “closed” kind."))
+    if locked_target.merged_into_id:
+        raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_target.code})
+    locked_sources = [_lock(source) for source in sources]
+    check_may_merge(user, locked_target, locked_sources)
     moved = 0
-    for source in sources:
-        locked_source = _lock(source)
+    for locked_source in locked_sources:
         if locked_source.merged_into_id:
             raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_source.code})
         moved += Message.objects.filter(ticket=locked_source).update(ticket=locked_target)

@@ -113,14 +113,19 @@ def open_ticket(
     actor=None,
     at=None,
     email_message_id="",
+    limits=None,
 ):
     """Create a ticket with its first message. Returns (ticket, raw access token).
 
     ``at`` backdates the ticket for imports and demo data; it defaults to now.
     ``email_message_id`` is the Message-ID of the mail the ticket came from.
+    ``limits`` (``limits.SubmissionLimits``) caps the tickets per hour of the visitor's
+    address or account; it raises ``limits.RateLimited``, checked under a lock first.
     """
     now = at or timezone.now()
     submitter = submitter or {}
+    if limits is not None:
+        limits.check(customer=customer, ip=submitter.get("ip"), now=now)
     priority = priority or department.default_priority or Priority.default()
     status = Status.default()
     if status is None or priority is None:
@@ -242,7 +247,23 @@ def post_reply(
     if is_internal and not by_staff:
         raise WorkflowError(_("Only staff can write internal notes."))
     now = at or timezone.now()
+    # Customers' replies are limited per ticket (limits.py); backdated imports are not.
+    limited = not by_staff and at is None
+    if limited:
+        from .limits import take
+
+        take(f"replies:ticket:{ticket.pk}")
     locked = _lock(ticket)
+    if limited:
+        from .limits import check_customer_reply
+
+        check_customer_reply(locked, attachments, now)
+    if by_staff and author is not None:
+        from .rules import check_may_change_status, check_may_work_on
+
+        check_may_work_on(author, locked)
+        if new_status is not None and new_status.pk != locked.status_id:
+            check_may_change_status(author, locked)
     if author is not None and not author_name:
         author_name = author.get_full_name() or author.get_username()
         author_email = author_email or author.email
@@ -332,15 +353,25 @@ def _log_status(ticket, old, new, user, now):
     )
 
 
-@transaction.atomic
 def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
     """Move the ticket to ``status``; returns False when it already had it.
 
     ``from_kinds`` limits the kinds the ticket may move from; it is checked on the
-    locked row, so two requests racing to close a ticket cannot both pass.
+    locked row, so two requests racing to close a ticket cannot both pass. A ``user``
+    must be allowed to change the status (``rules.check_may_change_status``).
     """
+    from .rules import check_may_change_status
+
+    return _change_status(
+        ticket, status, user=user, at=at, from_kinds=from_kinds, check=check_may_change_status
+    )
+
+
+@transaction.atomic
+def _change_status(ticket, status, *, user, at, from_kinds, check):
     now = at or timezone.now()
     locked = _lock(ticket)
+    check(user, locked)
     if from_kinds is not None and locked.status.kind not in from_kinds:
         _copy_state(ticket, locked)
         raise WorkflowError(
@@ -363,22 +394,25 @@ def close(ticket, *, user=None, at=None):
     status = Status.first_of_kind(Status.Kind.CLOSED)
     if status is None:
         raise WorkflowError(_("There is no status of the “closed” kind."))
+    from .rules import check_may_work_on
+
     open_kinds = [kind for kind in Status.Kind.values if kind != Status.Kind.CLOSED]
-    return change_status(ticket, status, user=user, at=at, from_kinds=open_kinds)
+    return _change_status(
+        ticket, status, user=user, at=at, from_kinds=open_kinds, check=check_may_work_on
+    )
 
 
 def reopen(ticket, *, user=None, at=None):
     status = Status.first_of_kind(Status.Kind.OPEN)
     if status is None:
         raise WorkflowError(_("There is no status of the “open” kind."))
-    return change_status(ticket, status, user=user, at=at, from_kinds=Status.ARCHIVED_KINDS)
+    from .rules import check_may_work_on
 
-
-@transaction.atomic
-def issue_access_token(ticket):
-    """Replace the ticket's private link; earlier links stop working."""
-    raw, token_hash = new_access_token()
-    Ticket.objects.filter(pk=ticket.pk).update(access_token_hash=token_hash)
-    ticket.access_token_hash = token_hash
-    log(ticket, "wagtail_tickets.ticket.link_issued")
-    return raw
+    return _change_status(
+        ticket,
+        status,
+        user=user,
+        at=at,
+        from_kinds=Status.ARCHIVED_KINDS,
+        check=check_may_work_on,
+    )

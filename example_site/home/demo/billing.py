@@ -16,6 +16,7 @@ from wagtail_tickets.models import (
     HelpdeskSettings,
     IncidentPack,
     LedgerEntry,
+    StaffMember,
     Status,
 )
 
@@ -252,6 +253,11 @@ def make_history(departments, packs, customers, staff, now):
 
 def ensure_billing(helpdesk, customers, staff, now):
     departments = ensure_paid_departments(helpdesk)
+    # The billing team works the paid departments' tickets; the workflow lets only
+    # agents who see a ticket's department work on it.
+    StaffMember.objects.filter(user=staff).first().departments.add(*departments.values())
+    # A fresh user object: the one passed in remembers its departments from before.
+    staff = type(staff).objects.get(pk=staff.pk)
     packs = ensure_packs(departments)
     ensure_settings(packs)
     entries = make_history(departments, packs, customers, staff, now)

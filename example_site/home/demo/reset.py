@@ -1,8 +1,6 @@
 """Removing what an earlier load made, so --reset can build it again from scratch."""
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from wagtail.models import ModelLogEntry
 
 from wagtail_tickets.models import (
     Attachment,
@@ -13,6 +11,7 @@ from wagtail_tickets.models import (
     LedgerEntry,
     SupportAccount,
     Ticket,
+    TicketLogEntry,
 )
 
 from .pages import find_helpdesk
@@ -29,10 +28,7 @@ def delete_demo(home):
         # Deleting rows leaves files behind; remove them from storage first.
         for attachment in Attachment.objects.filter(message__ticket__in=tickets):
             attachment.file.delete(save=False)
-        ticket_ids = [str(pk) for pk in tickets.values_list("pk", flat=True)]
-        ModelLogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Ticket), object_id__in=ticket_ids
-        ).delete()
+        TicketLogEntry.objects.filter(ticket_id__in=tickets.values("pk")).delete()
         prefixes = list(departments.values_list("code_prefix", flat=True))
         tickets.delete()
         # Codes may restart at 1 only where no ticket with the prefix is left anywhere.

@@ -31,6 +31,7 @@ from wagtail.models import ModelLogEntry
 
 from ... import billing
 from ...models import LedgerEntry, SupportAccount
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from ...statements import Statement, StatementFilterForm, current_grants
 from ..filters import CheckboxFilter
 from ..menu import HELPDESK_MENU_HOOK
@@ -41,7 +42,6 @@ from .common import (
     MoneyColumn,
     NumberColumnRight,
     RealForbiddenMixin,
-    SafeSpreadsheetMixin,
 )
 from .forms import AdjustForm, CreditLimitForm, DepositForm, GrantForm, OpenAccountForm
 from .policies import can_manage_billing
@@ -102,7 +102,7 @@ class CustomerColumn(DirectCellMixin, Column):
         )
 
 
-class AccountIndexView(RealForbiddenMixin, SafeSpreadsheetMixin, IndexView):
+class AccountIndexView(RealForbiddenMixin, SafeSpreadsheetExportMixin, IndexView):
     default_ordering = "-updated_at"
     add_item_label = _("Open an account")
     list_export = [

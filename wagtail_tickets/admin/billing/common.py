@@ -12,24 +12,6 @@ from ... import durations
 from ...money import format_money
 from .policies import can_manage_billing, can_view_billing
 
-#: A spreadsheet program would run these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """Text that a spreadsheet shows as text: a leading formula character is quoted.
-    Numbers stay numbers (a negative balance is no formula)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class SafeSpreadsheetMixin:
-    """Wagtail's CSV/XLSX export, with text cells neutralised (customers type names)."""
-
-    def preprocess_field_value(self, field, value, export_format):
-        return safe_cell(super().preprocess_field_value(field, value, export_format))
-
 
 class DirectCellMixin:
     """Cells built as escaped strings rather than a template each: a listing page of

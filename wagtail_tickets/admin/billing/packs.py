@@ -15,6 +15,7 @@ from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexV
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ...models import DepartmentPage, IncidentPack
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from ..menu import HELPDESK_MENU_HOOK
 from .common import NumberColumnRight, RealForbiddenMixin
 
@@ -44,7 +45,7 @@ class PackForm(forms.ModelForm):
         self.fields["departments"].label_from_instance = lambda page: page.title
 
 
-class PackIndexView(RealForbiddenMixin, IndexView):
+class PackIndexView(RealForbiddenMixin, SafeSpreadsheetExportMixin, IndexView):
     default_ordering = "name"
 
     def get_base_queryset(self):

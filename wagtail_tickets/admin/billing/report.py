@@ -28,8 +28,9 @@ from wagtail.admin.views.reports import ReportView
 from ...models import DepartmentPage, LedgerEntry
 from ...models.billing import ZERO
 from ...money import CENT
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from ..menu import HELPDESK_MENU_HOOK
-from .common import BillingAccessMixin, MoneyColumn, NumberColumnRight, SafeSpreadsheetMixin
+from .common import BillingAccessMixin, MoneyColumn, NumberColumnRight
 from .policies import can_view_billing
 
 NAMESPACE = "helpdesk_billing_report"
@@ -113,7 +114,7 @@ class RowPaginator(WagtailPaginator):
         return ngettext("%(count)s row", "%(count)s rows", self.count) % {"count": self.count}
 
 
-class BillingReportView(SafeSpreadsheetMixin, BillingAccessMixin, ReportView):
+class BillingReportView(SafeSpreadsheetExportMixin, BillingAccessMixin, ReportView):
     page_title = _("Paid support report")
     template_name = "wagtail_tickets/admin/billing/report.html"
     header_icon = "table"

@@ -40,6 +40,22 @@ class ReopenView(LifecycleView):
     done_message = _("Ticket %(code)s reopened.")
 
 
+class RevokeLinksView(TicketPostMixin, View):
+    """Every private link of the ticket stops working (one reached the wrong person)."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            workflow.revoke_access_links(self.ticket, user=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Every private link of %(code)s has been revoked.") % {"code": self.ticket.code},
+            )
+        return self.done()
+
+
 class StarView(TicketPostMixin, View):
     def post(self, request, *args, **kwargs):
         deleted, _rows = Star.objects.filter(ticket=self.ticket, user=request.user).delete()
@@ -87,7 +103,6 @@ class TranscriptView(TicketMixin, View):
         return response
 
     def from_background(self, staff_copy):
-        from django.core.files.storage import default_storage
         from django.http import FileResponse
         from django.utils.translation import get_language
 
@@ -98,7 +113,7 @@ class TranscriptView(TicketMixin, View):
             self.ticket, include_notes=staff_copy, language=language
         )
         if transcripts.stored(name):
-            response = FileResponse(default_storage.open(name), content_type="application/pdf")
+            response = FileResponse(transcripts.open_stored(name), content_type="application/pdf")
             return self.pdf_response(response)
         if transcripts.claim(name):
             background.enqueue(

@@ -26,9 +26,20 @@ from ...models import (
     TicketView,
 )
 from ...models.tickets import attach_lookups, cached_rows
-from ...permissions import visible_tickets
+from ...permissions import (
+    admin_user_ids,
+    may_change_status,
+    sees_all_departments,
+    visible_tickets,
+)
 from ...views.utils import client_ip
 from ...workflow.desk import VIEW_THROTTLE
+from ...workflow.rules import (
+    NotAllowed,
+    check_may_assign,
+    check_may_change_fields,
+    check_may_change_status,
+)
 from ..forms import MAX_MESSAGE as MAX_DRAFT
 from ..forms import DeskReplyForm, TicketFieldsForm
 from ..saved_replies import replies_for
@@ -214,8 +225,13 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             condition |= Q(helpdesk_profile__departments=self.ticket.department_id)
         if self.ticket.assignee_id:
             condition |= Q(pk=self.ticket.assignee_id)
+        # Only current desk users (active, with admin access); the workflow refuses
+        # anyone who cannot see the ticket's department.
+        current = Q(pk__in=admin_user_ids())
+        if self.ticket.assignee_id:
+            current |= Q(pk=self.ticket.assignee_id)
         return list(
-            User.objects.filter(condition, is_active=True)
+            User.objects.filter(condition, current, is_active=True)
             .distinct()
             .order_by("first_name", "last_name", User.USERNAME_FIELD)
         )
@@ -241,6 +257,10 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             updated_at=ticket.wt_draft_updated_at,
         )
 
+    @cached_property
+    def can_change_status(self):
+        return may_change_status(self.request.user, self.ticket)
+
     def get_reply_form(self, data=None, files=None):
         initial = {}
         if data is None and self.draft is not None:
@@ -250,7 +270,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             files,
             initial=initial,
             rules=attachment_rules(self.request, self.ticket.department),
-            statuses=self.statuses,
+            statuses=self.statuses if self.can_change_status else [],
             signature=self.profile.signature if self.profile else "",
             form_id=TICKET_FORM_ID,
         )
@@ -411,13 +431,24 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             custom_fields=custom_fields,
             starred=ticket.starred,
             overdue=bool(ticket.due_at and ticket.due_at < now and not ticket.is_archived),
+            # Colleagues' addresses are for managers, who see every department.
+            show_viewer_ips=sees_all_departments(user),
             can_assign=self.can_assign,
             can_change_fields=self.can_change_fields,
             from_query=self.from_query,
             history_url=url("history", ticket.pk),
             action_urls={
                 name: url(name, ticket.pk)
-                for name in ("reply", "update", "close", "reopen", "star", "pdf", "discard_draft")
+                for name in (
+                    "reply",
+                    "update",
+                    "close",
+                    "reopen",
+                    "star",
+                    "pdf",
+                    "discard_draft",
+                    "revoke_links",
+                )
             },
         )
         return context
@@ -463,16 +494,27 @@ class ReplyView(TicketDetailView):
                 return self.render_invalid(form, fields_form)
             new_status = chosen
         internal = bool(data.get("is_internal"))
-        workflow.post_reply(
-            self.ticket,
-            body=form.body(),
-            author=request.user,
-            by_staff=True,
-            is_internal=internal,
-            attachments=data.get("attachments") or [],
-            time_spent_minutes=data.get("time_spent") or 0,
-            new_status=new_status,
-        )
+        try:
+            # The fields are applied after the reply, so they are checked first: a change
+            # the agent may not make refuses the whole form rather than half of it.
+            check_fields_allowed(request.user, self.ticket, changed)
+            workflow.post_reply(
+                self.ticket,
+                body=form.body(),
+                author=request.user,
+                by_staff=True,
+                is_internal=internal,
+                attachments=data.get("attachments") or [],
+                time_spent_minutes=data.get("time_spent") or 0,
+                new_status=new_status,
+            )
+        except workflow.WorkflowError as error:
+            # Nothing was sent; the page comes back with everything typed (files must
+            # be chosen again, as after any refused form).
+            form.add_error(None, str(error))
+            messages.error(request, gettext("The message could not be sent."))
+            status = 403 if isinstance(error, NotAllowed) else 400
+            return self.render_invalid(form, fields_form, status=status)
         if self.draft is not None:
             ReplyDraft.objects.filter(ticket=self.ticket, user=request.user).delete()
         if internal:
@@ -483,9 +525,9 @@ class ReplyView(TicketDetailView):
             return self.apply_fields(changed)
         return redirect(self.ticket_url())
 
-    def render_invalid(self, form, fields_form):
+    def render_invalid(self, form, fields_form, status=400):
         context = self.get_context_data(reply_form=form, fields_form=fields_form, unsent=True)
-        return self.render_to_response(context, status=400)
+        return self.render_to_response(context, status=status)
 
     def insert_saved_reply(self, form, fields_form):
         """Add the chosen saved reply below what was typed; send nothing."""
@@ -528,6 +570,20 @@ class ReplyView(TicketDetailView):
         return redirect(self.ticket_url())
 
 
+def check_fields_allowed(user, ticket, changed):
+    """Raise NotAllowed when ``user`` may not make one of the ``changed`` field changes.
+
+    The workflow asks again when it applies them; the assignee is checked there, against
+    the department the ticket ends up in.
+    """
+    if changed.keys() & {"subject", "priority", "department"}:
+        check_may_change_fields(user, ticket, changed.get("department"))
+    if "status" in changed:
+        check_may_change_status(user, ticket)
+    if "assignee" in changed:
+        check_may_assign(user, ticket, None)
+
+
 def request_value(request, name):
     value = request.POST.get(name, "")
     return value if isinstance(value, str) else ""
@@ -552,7 +608,16 @@ class UpdateFieldsView(ReplyView):
             )
             return self.render_to_response(context, status=400)
         changed = form.changed_values()
-        if self.keep_draft():
+        kept = self.keep_draft()
+        try:
+            check_fields_allowed(request.user, self.ticket, changed)
+        except NotAllowed as error:
+            form.add_error(None, str(error))
+            messages.error(request, gettext("The ticket could not be saved due to errors."))
+            reply_form = self.get_reply_form(request.POST, None)
+            context = self.get_context_data(reply_form=reply_form, fields_form=form, unsent=kept)
+            return self.render_to_response(context, status=403)
+        if kept:
             messages.info(request, gettext("Your unsent reply is kept as a draft."))
         if not changed:
             messages.success(request, gettext("Nothing changed."))

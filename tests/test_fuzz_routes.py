@@ -32,6 +32,7 @@ from wagtail_tickets.models import (
     LedgerEntry,
     Mailbox,
     Priority,
+    SavedReply,
     SavedSearch,
     StaffMember,
     Status,
@@ -82,12 +83,17 @@ RAW_PARAMS = [
     "message",
     "period",
     "minimum",
+    "messages",
+    "before",
+    "saved_reply",
+    "columns",
 ]
 NAMESPACE_MODELS = {
     "helpdesk_statuses": Status,
     "helpdesk_priorities": Priority,
     "helpdesk_staff": StaffMember,
     "helpdesk_saved_searches": SavedSearch,
+    "helpdesk_saved_replies": SavedReply,
     "helpdesk_billing_accounts": SupportAccount,
     "helpdesk_billing_packs": IncidentPack,
     "helpdesk_mailboxes": Mailbox,
@@ -157,6 +163,7 @@ def scene(helpdesk, department, customer, site_settings):
     )
     workflow.post_reply(ticket, body="Looking.", author=agent, by_staff=True)
     SavedSearch.objects.create(owner=agent, name="Mine", query_string="assignee=me")
+    SavedReply.objects.create(title="Thanks", body="Thank you, {customer_name}.", owner=agent)
     # A row of each model the admin's routes name, so that every route is reached.
     pack = IncidentPack.objects.create(name="Starter", incidents=5)
     billing.grant_pack(customer, pack)

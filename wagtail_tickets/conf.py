@@ -76,6 +76,9 @@ DEFAULTS = {
     "MAIL_MESSAGE_ID_DOMAIN": None,
     # Test mails of notification templates one editor may send per hour.
     "NOTIFICATION_TEST_MAILS_PER_HOUR": 10,
+    # Transcripts of tickets with more messages than this are made by a background task:
+    # the desk's PDF link then answers "being prepared" and serves the file once made.
+    "TRANSCRIPT_INLINE_MESSAGES": 300,
 }
 
 

@@ -80,3 +80,23 @@ def ticket_for_signed_token(token, queryset):
     if ticket is None or not ticket.access_token_hash.startswith(hash_prefix):
         return None
     return ticket
+
+
+def admin_ticket_url(ticket):
+    """The ticket's screen in the desk, for staff mail; None without an admin base URL.
+
+    Built from ``WAGTAILADMIN_BASE_URL`` (Wagtail's own setting for links to the admin
+    in mail), never from a request: mail is sent after the request, and a request's Host
+    header is the visitor's to choose.
+    """
+    from django.urls import NoReverseMatch, reverse
+    from wagtail.admin.utils import get_admin_base_url
+
+    base = get_admin_base_url()
+    if not base:
+        return None
+    try:
+        path = reverse("helpdesk_tickets:detail", args=[ticket.pk])
+    except NoReverseMatch:
+        return None
+    return base.rstrip("/") + path

@@ -92,6 +92,8 @@ def _context(ticket, message=None, **extra):
     if helpdesk is not None:
         # From the support centre's Site record, never from a request's Host header.
         context["ticket_link"] = links.mail_link_url(ticket, helpdesk)
+    # Staff mail links to the desk (the customer's mail never uses it).
+    context["admin_link"] = links.admin_ticket_url(ticket)
     context.update(extra)
     return context
 

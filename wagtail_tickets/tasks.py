@@ -258,3 +258,15 @@ def send_mail_invitation(address, department_id, subject, in_reply_to, language)
     department = DepartmentPage.objects.filter(pk=department_id).first()
     if department is not None:
         replies.send_invitation(address, department, subject, in_reply_to, language)
+
+
+@task()
+def make_transcript(ticket_id, include_notes, language, name):
+    """Render a long ticket's transcript and keep it under ``name`` (transcripts.py)."""
+    from .models import Ticket
+    from .pdf import ticket_transcript
+    from .transcripts import store
+
+    ticket = Ticket.objects.select_related("status", "priority", "department").get(pk=ticket_id)
+    content = ticket_transcript(ticket, include_notes=include_notes, language=language)
+    store(name, content)

@@ -4,7 +4,15 @@ from wagtail import hooks
 from .admin import billing as billing_admin  # noqa: F401
 
 # The desk's modules register their own hooks when imported.
-from .admin import config, dashboard, inbox, mailboxes, reports, ticket  # noqa: F401
+from .admin import (  # noqa: F401
+    config,
+    dashboard,
+    inbox,
+    mailboxes,
+    reports,
+    saved_replies,
+    ticket,
+)
 from .admin import notification_templates as notification_templates_admin  # noqa: F401
 from .admin.menu import HelpdeskViewSetGroup
 from .models import Ticket, TicketLogEntry

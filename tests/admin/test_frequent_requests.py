@@ -133,7 +133,7 @@ def rows(response):
         result.append(
             {
                 "topic": topic.find(class_="title-wrapper").get_text(strip=True),
-                "key": topic.find("small").get_text(strip=True),
+                "key": topic["data-topic-key"],
                 "department": department.get_text(strip=True),
                 "count": int(count.get_text(strip=True)),
                 "resolved": last.find("time")["datetime"] if last.find("time") else None,

@@ -39,6 +39,9 @@ class HelpdeskPanel(Component):
     template_name = "wagtail_tickets/admin/dashboard_panel.html"
     order = 90  # above Wagtail's own panels: the desk is an agent's first stop
 
+    class Media:
+        css = {"all": ["wagtail_tickets/admin-dashboard.css"]}
+
     def get_context_data(self, parent_context):
         request = parent_context["request"]
         user = request.user

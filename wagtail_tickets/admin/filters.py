@@ -17,9 +17,12 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from ..models import DepartmentPage, Priority, StaffMember, Star, Status, Ticket
 from ..models.tickets import cached_rows
 from ..permissions import sees_all_departments, staff_department_ids
+from .menu import queue_filter
 
 ME = "me"
 UNASSIGNED = "unassigned"
+#: Mine or unassigned in my departments: what the menu's count counts.
+QUEUE = "queue"
 OPEN = "open"
 CLOSED = "closed"
 
@@ -155,6 +158,7 @@ class InboxFilterSet(WagtailFilterSet):
         self.filters["priority"].extra["choices"] = choices[PRIORITY]
         self.filters["department"].extra["choices"] = choices[DEPARTMENT]
         self.filters["assignee"].extra["choices"] = [
+            (QUEUE, _("Me or unassigned")),
             (ME, _("Me")),
             (UNASSIGNED, _("Unassigned")),
             *choices[STAFF],
@@ -168,6 +172,8 @@ class InboxFilterSet(WagtailFilterSet):
         return queryset
 
     def filter_assignee(self, queryset, name, value):
+        if value == QUEUE:
+            return queryset.filter(queue_filter(self.user))
         if value == ME:
             return queryset.filter(assignee=self.user)
         if value == UNASSIGNED:

@@ -35,6 +35,16 @@ class ObjectChoiceField(forms.TypedChoiceField):
         super().__init__(choices=choices, **kwargs)
 
 
+def _hidden_input_of(form_id):
+    """A hidden input class whose inputs belong to the form ``form_id`` wherever they are."""
+
+    class FormHiddenInput(forms.HiddenInput):
+        def __init__(self, attrs=None):
+            super().__init__({"form": form_id, **(attrs or {})})
+
+    return FormHiddenInput
+
+
 class DeskReplyForm(forms.Form):
     AUTOMATIC = ""
 
@@ -44,11 +54,8 @@ class DeskReplyForm(forms.Form):
         max_length=MAX_MESSAGE,
     )
     attachments = MultipleFileField(label=_("Attachments"))
-    is_internal = forms.BooleanField(
-        label=_("Internal note"),
-        required=False,
-        help_text=_("Only staff see internal notes; the customer is never told about them."),
-    )
+    # Drawn as two modes (ticket_reply_form.html): "" sends a reply, "on" adds a note.
+    is_internal = forms.BooleanField(label=_("Internal note"), required=False)
     append_signature = forms.BooleanField(
         label=_("Append my signature"), required=False, initial=True
     )
@@ -67,8 +74,9 @@ class DeskReplyForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, rules, statuses, signature="", **kwargs):
+    def __init__(self, *args, rules, statuses, signature="", form_id=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.form_id = form_id
         self.rules = rules
         self.statuses = {str(s.pk): s for s in statuses}
         self.fields["new_status"].choices = [(self.AUTOMATIC, _("Automatic"))] + [
@@ -128,6 +136,7 @@ class TicketFieldsForm(forms.Form):
         assignees,
         can_change_fields,
         can_assign,
+        form_id=None,
         **kwargs,
     ):
         kwargs.setdefault(
@@ -152,6 +161,16 @@ class TicketFieldsForm(forms.Form):
                 del self.fields[name]
         if not can_assign:
             del self.fields["assignee"]
+        for field in self.fields.values():
+            # What the agent saw travels with the form, so that a reply sent with the
+            # fields applies only the fields the agent changed, never an older value
+            # over a colleague's newer one.
+            field.show_hidden_initial = True
+            if form_id:
+                # The fields sit beside the conversation but belong to the reply's form:
+                # "Send reply" and "Save" both carry the reply's text and the fields.
+                field.widget.attrs["form"] = form_id
+                field.hidden_widget = _hidden_input_of(form_id)
 
     def _set_objects(self, name, objects, label_from=str, empty_label=None):
         field = ObjectChoiceField(
@@ -164,8 +183,39 @@ class TicketFieldsForm(forms.Form):
         )
         self.fields[name] = field
 
-    def changed_values(self):
-        """{field: new value} for the fields whose value differs from the ticket's."""
+    def hidden_initials(self):
+        """The hidden inputs of the values shown (Wagtail's field template leaves them out).
+
+        Rendered here rather than by ``BoundField.as_hidden``, which would give them the
+        visible field's ``aria-describedby``, naming help text they do not have.
+        """
+        from django.utils.safestring import mark_safe
+
+        inputs = []
+        for field in self:
+            if not field.field.show_hidden_initial:
+                continue
+            widget = field.field.hidden_widget()
+            if field.html_initial_name in self.data:
+                value = self._widget_data_value(widget, field.html_initial_name)
+            else:
+                value = field.value()
+            inputs.append(
+                widget.render(
+                    field.html_initial_name,
+                    value,
+                    attrs={"id": field.html_initial_id},
+                    renderer=self.renderer,
+                )
+            )
+        return mark_safe("".join(inputs))
+
+    def changed_values(self, *, touched_only=False):
+        """{field: new value} for the fields whose value differs from the ticket's.
+
+        ``touched_only`` keeps only the fields the agent changed from what the form
+        showed them (its hidden initial values).
+        """
         data = self.cleaned_data
         ticket = self.ticket
         current = {
@@ -183,6 +233,9 @@ class TicketFieldsForm(forms.Form):
                 compare = (value or "").strip()
             if compare != current[name]:
                 changed[name] = value
+        if touched_only:
+            touched = set(self.changed_data)
+            changed = {name: value for name, value in changed.items() if name in touched}
         return changed
 
 

@@ -16,6 +16,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -33,11 +34,12 @@ from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.base import ViewSet
 
 from ..inputs import local_url, search_text
-from ..models import SavedSearch, Star, Ticket
+from ..models import SavedSearch, Star, Ticket, TicketView
 from ..models.tickets import attach_lookups
 from ..permissions import visible_tickets
 from ..spreadsheets import SafeSpreadsheetExportMixin
 from .filters import InboxFilterSet
+from .inbox_columns import ColumnsForm, chosen_columns
 from .inbox_pages import MatchesPaginator
 from .inbox_search import search_tickets
 from .inbox_table import (
@@ -50,12 +52,16 @@ from .inbox_table import (
     HumanDates,
     InboxTable,
     StarColumn,
+    SubjectColumn,
     WhenColumn,
 )
 from .menu import HELPDESK_MENU_HOOK, OpenTicketCountMixin, is_desk_user
 
 PAGE_SIZE = 20
 DEFAULT_ORDERING = "-last_message_at"
+#: What the inbox shows when opened with no query and no default saved search: the
+#: active tickets the menu's count counts (mine, or unassigned in my departments).
+DEFAULT_VIEW = "state=open&assignee=queue"
 #: Query parameters that are not part of a saved search.
 TRANSIENT_PARAMS = ("p", "all", "_w_filter_fragment")
 
@@ -72,6 +78,7 @@ LISTED_FIELDS = (
     "assignee_id",
     "created_at",
     "last_message_at",
+    "last_customer_message_at",
     "due_at",
 )
 
@@ -209,13 +216,46 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
         # Opening the inbox with no query applies my default saved search; any explicit
         # parameter (``?all=1`` for "everything") shows what was asked for.
         if not self.results_only and not request.GET:
-            default = next(
-                (s for s in self.saved_searches if s.is_default and s.owner_id == request.user.pk),
-                None,
-            )
+            default = self.default_search
             if default is not None and default.query_string:
                 return redirect(f"{self.index_url}?{default.query_string}")
         return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def default_search(self):
+        user = self.request.user
+        mine = (s for s in self.saved_searches if s.is_default and s.owner_id == user.pk)
+        return next(mine, None)
+
+    @cached_property
+    def is_default_view(self):
+        """Opened with no query at all (and no saved default): the built-in default view."""
+        return not self.request.GET and self.default_search is None
+
+    @cached_property
+    def filter_params(self):
+        """The query the filters read: the request's, or the built-in default view's."""
+        if self.is_default_view:
+            return QueryDict(DEFAULT_VIEW)
+        return self.request.GET
+
+    def get_filterset_kwargs(self):
+        return {**super().get_filterset_kwargs(), "data": self.filter_params}
+
+    @cached_property
+    def active_filters(self):
+        # The pills' "remove" links start from the filters applied, default view
+        # included, and carry ``all=1``: removing the last filter shows every ticket
+        # rather than falling back to the default view.
+        request = self.request
+        original = request.GET
+        query = self.filter_params.copy()
+        query["all"] = "1"
+        request.GET = query
+        try:
+            return super().active_filters
+        finally:
+            request.GET = original
 
     @cached_property
     def saved_searches(self):
@@ -229,11 +269,21 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
     def get_base_queryset(self):
         # The user's stars ride along as an EXISTS column of the page query: computed
         # for the page's rows only, and no query of their own.
+        # The user's last view rides along the same way, for the unread marker (the
+        # index on views leads with ticket and user, newest first).
         user = self.request.user
+        last_view = (
+            TicketView.objects.filter(ticket=OuterRef("pk"), user=user)
+            .order_by("-viewed_at")
+            .values("viewed_at")[:1]
+        )
         return (
             visible_tickets(user)
             .only(*LISTED_FIELDS)
-            .annotate(wt_starred=Exists(Star.objects.filter(user=user, ticket=OuterRef("pk"))))
+            .annotate(
+                wt_starred=Exists(Star.objects.filter(user=user, ticket=OuterRef("pk"))),
+                wt_seen_at=Subquery(last_view),
+            )
         )
 
     @cached_property
@@ -308,36 +358,50 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
     @cached_property
     def columns(self):
         dates = HumanDates(timezone.now())
-        return [
-            CheckboxColumn("bulk_actions", obj_type="ticket"),
-            StarColumn("star", label=_("Star"), classname="wt-inbox-star"),
-            CodeColumn("code", label=_("Code"), sort_key="code"),
-            FastColumn(
-                "subject", label=_("Subject"), sort_key="subject", classname="wt-inbox-subject"
-            ),
-            CustomerColumn(
+        optional = {
+            "customer": CustomerColumn(
                 "customer", label=_("Customer"), accessor=lambda t: t, sort_key="customer"
             ),
-            FastColumn(
+            "department": FastColumn(
                 "department",
                 label=_("Department"),
                 accessor=lambda t: self.department_titles.get(t.department_id, ""),
                 sort_key="department",
+                classname="wt-inbox-department",
             ),
-            BadgeColumn("status", label=_("Status"), sort_key="status"),
-            BadgeColumn("priority", label=_("Priority"), sort_key="priority"),
-            FastColumn(
+            "priority": BadgeColumn("priority", label=_("Priority"), sort_key="priority"),
+            "assignee": FastColumn(
                 "assignee",
                 label=_("Assignee"),
                 accessor=assignee_name,
                 sort_key="assignee",
+                classname="wt-inbox-assignee",
             ),
-            WhenColumn("created_at", label=_("Created"), sort_key="created_at", dates=dates),
-            WhenColumn(
+            "created_at": WhenColumn(
+                "created_at", label=_("Created"), sort_key="created_at", dates=dates
+            ),
+            "last_message_at": WhenColumn(
                 "last_message_at", label=_("Last reply"), sort_key="last_message_at", dates=dates
             ),
-            DueColumn("due_at", label=_("Due"), sort_key="due_at", dates=dates),
+            "due_at": DueColumn("due_at", label=_("Due"), sort_key="due_at", dates=dates),
+        }
+        shown = chosen_columns(self.request.user)
+        columns = [
+            CheckboxColumn("bulk_actions", obj_type="ticket"),
+            StarColumn("star", label=_("Star"), classname="wt-inbox-star"),
+            CodeColumn("code", label=_("Code"), sort_key="code"),
+            SubjectColumn(
+                "subject", label=_("Subject"), sort_key="subject", classname="wt-inbox-subject"
+            ),
         ]
+        for name in ("customer", "department"):
+            if name in shown:
+                columns.append(optional[name])
+        columns.append(BadgeColumn("status", label=_("Status"), sort_key="status"))
+        for name in ("priority", "assignee", "created_at", "last_message_at", "due_at"):
+            if name in shown:
+                columns.append(optional[name])
+        return columns
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
@@ -349,16 +413,20 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
             save_search_url=reverse("helpdesk_inbox:save_search"),
             quick_views=self.quick_views(),
             all_url=f"{self.index_url}?all=1",
+            columns_form=ColumnsForm(user=self.request.user),
+            columns_url=reverse("helpdesk_inbox:columns"),
         )
         return context
 
     def quick_views(self):
-        current = saved_query_string(self.request.GET)
+        current = DEFAULT_VIEW if self.is_default_view else saved_query_string(self.request.GET)
         views = [
+            (_("My queue"), DEFAULT_VIEW),
             (_("My open tickets"), "assignee=me&state=open"),
             (_("Unassigned"), "assignee=unassigned&state=open"),
             (_("Overdue"), "overdue=1"),
             (_("Starred"), "starred=1"),
+            (_("All open"), "state=open"),
         ]
         return [
             {"label": label, "url": f"{self.index_url}?{qs}", "active": current == qs}
@@ -401,6 +469,24 @@ class SaveSearchView(DeskAccessMixin, View):
         return redirect(f"{index_url}?{query_string or 'all=1'}")
 
 
+class ColumnsView(DeskAccessMixin, View):
+    """Save which optional columns the agent's inbox shows."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = ColumnsForm(request.POST, user=request.user)
+        if not form.is_valid():
+            messages.error(request, _("Choose among the columns listed."))
+        elif form.save():
+            messages.success(request, _("Your inbox columns have been saved."))
+        else:
+            messages.error(
+                request, _("Only staff members with a desk profile can choose their columns.")
+            )
+        return redirect(safe_next(request, reverse("helpdesk_inbox:index")))
+
+
 class StarView(DeskAccessMixin, View):
     """Toggle the user's star on a ticket; a preference, not ticket state."""
 
@@ -429,7 +515,8 @@ class InboxViewSet(ViewSet):
     icon = "tasks"
     menu_label = _("Inbox")
     menu_name = "helpdesk_inbox"
-    menu_order = 100
+    # First in the Helpdesk menu: it is the agent's home.
+    menu_order = 10
     menu_hook = HELPDESK_MENU_HOOK
     menu_item_class = InboxMenuItem
 
@@ -439,6 +526,7 @@ class InboxViewSet(ViewSet):
             path("results/", InboxIndexView.as_view(results_only=True), name="index_results"),
             path("searches/save/", SaveSearchView.as_view(), name="save_search"),
             path("<int:pk>/star/", StarView.as_view(), name="star"),
+            path("columns/", ColumnsView.as_view(), name="columns"),
         ]
 
 

@@ -15,10 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, Table
 
-from .. import colours, html_dates
+from .. import colours, durations, html_dates
 from ..models import Status
 
 _PK_PLACEHOLDER = 2147483646
@@ -58,30 +58,6 @@ def readable_on(colour):
 # Relative dates
 # --------------------------------------------------------------------------------------
 
-TIME_UNITS = (
-    (365 * 24 * 60, "year"),
-    (30 * 24 * 60, "month"),
-    (7 * 24 * 60, "week"),
-    (24 * 60, "day"),
-    (60, "hour"),
-    (1, "minute"),
-)
-
-
-# Only the unit asked for is translated: six ngettext calls per date were a tenth of
-# the inbox's rendering time.
-PERIODS = {
-    "year": lambda n: ngettext("%(count)d year", "%(count)d years", n),
-    "month": lambda n: ngettext("%(count)d month", "%(count)d months", n),
-    "week": lambda n: ngettext("%(count)d week", "%(count)d weeks", n),
-    "day": lambda n: ngettext("%(count)d day", "%(count)d days", n),
-    "hour": lambda n: ngettext("%(count)d hour", "%(count)d hours", n),
-    "minute": lambda n: ngettext("%(count)d minute", "%(count)d minutes", n),
-}
-
-
-def _period(unit, count):
-    return PERIODS[unit](count) % {"count": count}
 
 
 class HumanDates:
@@ -96,22 +72,10 @@ class HumanDates:
         self.texts = {}
 
     def relative(self, value):
-        minutes = int(abs((self.now - value).total_seconds()) // 60)
-        future = value > self.now
-        for size, unit in TIME_UNITS:  # noqa: B007 - used after the break
-            if minutes >= size:
-                count = minutes // size
-                break
-        else:
-            unit, count = None, 0
+        unit, count, future = durations.between(value, self.now)
         key = (unit, count, future)
         if key not in self.texts:
-            if unit is None:
-                text = gettext("just now")
-            elif future:
-                text = gettext("in %(time_period)s") % {"time_period": _period(unit, count)}
-            else:
-                text = gettext("%(time_period)s ago") % {"time_period": _period(unit, count)}
+            text = durations.phrase("in" if future else "ago", unit, count)
             self.texts[key] = esc(capfirst(text))
         return self.texts[key]
 
@@ -153,7 +117,13 @@ class FastColumn(Column):
 
 
 class StarColumn(FastColumn):
-    """A one-button form per row: works without JavaScript."""
+    """A one-button form per row: works without JavaScript.
+
+    Its heading is read out but not shown: the stars explain themselves, and the
+    narrow column leaves the room to the others.
+    """
+
+    header_template_name = "wagtail_tickets/admin/inbox_star_header.html"
 
     def cell(self, instance, parent_context):
         if not hasattr(self, "_form"):
@@ -204,9 +174,10 @@ class BadgeColumn(FastColumn):
 
 class CustomerColumn(FastColumn):
     def cell(self, instance, parent_context):
+        email = esc(instance.customer_email)
         return (
             f"{esc(instance.customer_name)}"
-            f'<span class="wt-customer-email">{esc(instance.customer_email)}</span>'
+            f'<span class="wt-customer-email" title="{email}">{email}</span>'
         )
 
 
@@ -250,6 +221,37 @@ class CodeColumn(FastColumn):
         return f'<div class="title-wrapper">{title}</div>'
 
 
+def is_unread(ticket, seen_at=None):
+    """Whether the customer wrote after the agent last opened the ticket.
+
+    ``wt_seen_at`` is the agent's last view, a column of the inbox's page query.
+    """
+    latest = getattr(ticket, "last_customer_message_at", None)
+    if latest is None:
+        return False
+    seen = getattr(ticket, "wt_seen_at", None) if seen_at is None else seen_at
+    return seen is None or latest > seen
+
+
+class SubjectColumn(FastColumn):
+    """The subject, linking to the ticket; unread tickets get a dot and a label."""
+
+    def cell(self, instance, parent_context):
+        if not hasattr(self, "_url"):
+            self._url = url_maker("helpdesk_tickets:detail")
+            self._unread = esc(gettext("New customer activity"))
+        subject = esc(instance.subject)
+        url = self._url(int(instance.pk))
+        if url:
+            subject = f'<a href="{esc(url)}" data-wt-row-link>{subject}</a>'
+        if is_unread(instance):
+            return (
+                '<span class="wt-unread-dot" aria-hidden="true"></span>'
+                f'<span class="w-sr-only">{self._unread}: </span>{subject}'
+            )
+        return subject
+
+
 class CheckboxColumn(BulkActionsCheckboxColumn):
     """Wagtail's bulk action checkbox, drawn without a template per row."""
 
@@ -271,6 +273,12 @@ class InboxTable(Table):
     """Wagtail's table, with the body built in one Python pass."""
 
     template_name = "wagtail_tickets/admin/inbox_table.html"
+
+    def get_row_attrs(self, instance):
+        attrs = {"data-wt-row": ""}
+        if is_unread(instance):
+            attrs["class"] = "wt-unread"
+        return attrs
 
     def get_context_data(self, parent_context):
         context = super().get_context_data(parent_context)

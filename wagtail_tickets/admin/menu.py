@@ -76,6 +76,14 @@ def my_departments_filter(user):
     return Q(department_id__in=mine) | ~Exists(mine)
 
 
+def queue_filter(user):
+    """A Q for "assigned to me, or unassigned in my departments": the count's tickets.
+
+    The inbox's default view uses it too, so the count and the view agree.
+    """
+    return Q(assignee=user) | (Q(assignee__isnull=True) & my_departments_filter(user))
+
+
 def open_ticket_count(user):
     """Active tickets assigned to ``user`` or unassigned in their departments.
 
@@ -89,9 +97,7 @@ def open_ticket_count(user):
         count = 0
     else:
         count = desk_counts.capped_count(
-            visible_tickets(user)
-            .active()
-            .filter(Q(assignee=user) | (Q(assignee__isnull=True) & my_departments_filter(user))),
+            visible_tickets(user).active().filter(queue_filter(user)),
             desk_counts.COUNT_CAP,
         )
     try:

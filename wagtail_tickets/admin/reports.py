@@ -239,7 +239,7 @@ class FrequentRequest:
         best_ticket_id, code, subject = best_ticket or (None, "", "")
         self.best_ticket_id = best_ticket_id
         self.best_ticket_code = code
-        self.topic = subject or self.topic_key
+        self.topic = subject or "—"
         self.best_ticket_url = urls["ticket"](best_ticket_id) if best_ticket_id else None
         self.create_article_url = None
         if best_ticket_id and not self.covered:
@@ -268,6 +268,7 @@ class TemplateColumn(Column):
 
 
 class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
+    results_template_name = "wagtail_tickets/admin/reports/frequent_requests_results.html"
     page_title = _("Frequent requests")
     header_icon = "list-ol"
     index_url_name = f"{NAMESPACE}:frequent_requests"
@@ -333,6 +334,13 @@ class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
             # A real 403, as the inbox gives: the report is the desk's.
             return permission_denied(request, exception=None)
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        days = self.options["days"]
+        end = timezone.localdate()
+        context["report_period"] = {"days": days, "start": end - timedelta(days=days), "end": end}
+        return context
 
     def get_filename(self):
         return f"{self.export_filename}-{timezone.localdate():%Y-%m-%d}"

@@ -62,7 +62,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("wagtail_tickets", "0013_notification_templates")]
+    dependencies = [("wagtail_tickets", "0014_desk_usability")]
 
     operations = [
         migrations.AddField(

@@ -16,6 +16,7 @@ from .limits import RateLimitLock, UsedFormToken
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .notifications import NotificationTemplate
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
+from .replies import ReplyDraft, SavedReply
 from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
 from .staff import StaffMember
@@ -41,6 +42,8 @@ __all__ = [
     "KnowledgeBaseIndexPage",
     "RelatedArticle",
     "ReplyDigest",
+    "ReplyDraft",
+    "SavedReply",
     "SuggestionStat",
     "Attachment",
     "CustomerSignup",

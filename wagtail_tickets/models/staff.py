@@ -30,6 +30,12 @@ class StaffMember(models.Model):
     notify_customer_replies = models.BooleanField(
         _("e-mail me customer replies on my tickets"), default=True
     )
+    inbox_columns = models.JSONField(
+        _("inbox columns"),
+        default=dict,
+        blank=True,
+        help_text=_("The inbox's optional columns this agent shows; empty for the default."),
+    )
 
     class Meta:
         verbose_name = _("staff member")

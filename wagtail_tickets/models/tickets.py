@@ -298,6 +298,10 @@ class Ticket(models.Model):
     message_count = models.PositiveIntegerField(_("messages"), default=0)
     time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    # When the customer last opened the ticket's page: staff replies after it are unread.
+    customer_seen_at = models.DateTimeField(
+        _("customer last read"), null=True, blank=True, editable=False
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -349,6 +353,16 @@ class Ticket(models.Model):
     @property
     def is_archived(self):
         return self.status.is_archived
+
+    @property
+    def has_unread_reply(self):
+        """A staff reply came after the customer last read the page (and last wrote)."""
+        latest = self.last_message_at
+        if latest is None:
+            return False
+        if self.last_customer_message_at and latest <= self.last_customer_message_at:
+            return False  # the last public message is the customer's own
+        return self.customer_seen_at is None or latest > self.customer_seen_at
 
     @property
     def helpdesk(self):

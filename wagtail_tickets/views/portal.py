@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
@@ -21,6 +21,7 @@ from ..attachments import AttachmentRules
 from ..downloads import attachment_response
 from ..filters import CustomerTicketFilter
 from ..forms import LookupForm, ReplyForm
+from ..inputs import parse_id
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
 from ..models.tickets import hash_token
 from ..tasks import send_access_links
@@ -130,14 +131,6 @@ def _rules_for(request, ticket):
     return AttachmentRules.for_department(ticket.department, site_settings)
 
 
-def _conversation(ticket):
-    return (
-        Message.objects.filter(ticket=ticket, is_internal=False)
-        .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-    )
-
-
 @never_cache
 def ticket_detail(request, page, code):
     ticket = _get_ticket(code)
@@ -165,13 +158,15 @@ def ticket_detail(request, page, code):
                 except RateLimited as error:
                     # The text stays in the form; the files must be chosen again.
                     reply_form.add_error(None, str(error))
+                    conversation, older = _conversation(request, ticket)
                     return _render(
                         request,
                         page,
                         "wagtail_tickets/ticket_detail.html",
                         status=429,
                         ticket=ticket,
-                        conversation=_conversation(ticket),
+                        conversation=conversation,
+                        older_messages=older,
                         reply_form=reply_form,
                         ticket_url=_ticket_url(request, page, ticket),
                     )
@@ -197,16 +192,70 @@ def ticket_detail(request, page, code):
         else:
             messages.error(request, _("Unknown action."))
             return redirect(_ticket_url(request, page, ticket))
+    if request.method == "GET":
+        # Only the customer (or the holder of the private link) gets this far: they
+        # have read the staff replies so far.
+        workflow.record_customer_view(ticket)
+    conversation, older = _conversation(request, ticket)
     return _render(
         request,
         page,
         "wagtail_tickets/ticket_detail.html",
         status=status,
         ticket=ticket,
-        conversation=_conversation(ticket),
+        conversation=conversation,
+        older_messages=older,
         reply_form=reply_form,
         ticket_url=_ticket_url(request, page, ticket),
     )
+
+
+#: Messages a ticket's page shows at first, the latest; older ones come in steps of this.
+MESSAGES_SHOWN = 50
+MESSAGES_MAX = 5000
+
+
+def _int_param(request, name):
+    return parse_id(request.GET.get(name))
+
+
+def _conversation(request, ticket):
+    """The latest public messages, oldest first, and the "earlier messages" link or None.
+
+    ``?messages=N`` shows the latest N (the link without JavaScript); ``?before=ID`` the
+    step before message ID (conversation-older.js fetches it). Two queries whatever the
+    length: the messages, picked by a subquery reading the message index backwards, and
+    their attachments.
+    """
+    wanted = _int_param(request, "messages") or MESSAGES_SHOWN
+    wanted = min(max(wanted, MESSAGES_SHOWN), MESSAGES_MAX)
+    before = _int_param(request, "before")
+    picked = Message.objects.filter(ticket=ticket, is_internal=False)
+    if before is not None:
+        wanted = MESSAGES_SHOWN
+        cursor = Message.objects.filter(ticket=ticket, pk=before).values("created_at")[:1]
+        picked = picked.filter(
+            Q(created_at__lt=Subquery(cursor)) | Q(created_at=Subquery(cursor), pk__lt=before)
+        )
+    picked = picked.order_by("-created_at", "-pk").values("pk")[: wanted + 1]
+    messages_ = list(
+        Message.objects.filter(pk__in=Subquery(picked))
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+    if len(messages_) <= wanted:
+        return messages_, None
+    messages_ = messages_[-wanted:]
+    oldest = messages_[0].pk
+    query = {k: v for k, v in request.GET.items() if k not in ("before", "messages")}
+    older = {
+        "url": "?" + urlencode({**query, "messages": len(messages_) + MESSAGES_SHOWN})
+        + f"#message-{oldest}",
+        "fetch_url": "?" + urlencode({"before": oldest}),
+        "step": MESSAGES_SHOWN,
+    }
+    return messages_, older
 
 
 @never_cache

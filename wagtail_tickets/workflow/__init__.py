@@ -9,7 +9,14 @@ ticket fields or creates messages by hand.
 from .access import find_access_link, issue_access_token, record_link_use, revoke_access_links
 from .assignment import assign, auto_assign
 from .billing import BillingError, PaymentRequired, quote_for
-from .desk import delete_message, edit_message, merge, record_view, update_fields
+from .desk import (
+    delete_message,
+    edit_message,
+    merge,
+    record_customer_view,
+    record_view,
+    update_fields,
+)
 from .knowledge import convert_to_article
 from .tickets import (
     WorkflowError,
@@ -41,6 +48,7 @@ __all__ = [
     "open_ticket",
     "post_reply",
     "quote_for",
+    "record_customer_view",
     "record_link_use",
     "record_view",
     "reopen",

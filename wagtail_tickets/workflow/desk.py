@@ -226,3 +226,18 @@ def record_view(ticket, user, ip=None, *, checked=False):
         return False
     TicketView.objects.create(ticket=ticket, user=user, ip_address=ip)
     return True
+
+
+def record_customer_view(ticket, *, at=None):
+    """Note that the customer read the ticket's page: the staff replies so far are read.
+
+    Writes only when there is something unread, so reading costs no write; returns
+    whether it wrote. A read changes nothing the desk acts on, so it is not logged.
+    """
+    now = at or timezone.now()
+    latest = ticket.last_message_at
+    if latest is None or (ticket.customer_seen_at and ticket.customer_seen_at >= latest):
+        return False
+    Ticket.objects.filter(pk=ticket.pk).update(customer_seen_at=now)
+    ticket.customer_seen_at = now
+    return True

@@ -5,12 +5,10 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.timesince import timesince
-from django.utils.translation import gettext
 from django.views.defaults import permission_denied
 from wagtail.admin.ui.tables import Column
 
-from ... import html_dates
+from ... import durations, html_dates
 from ...money import format_money
 from .policies import can_manage_billing, can_view_billing
 
@@ -75,7 +73,7 @@ class AgoColumn(DirectCellMixin, Column):
             '<time datetime="{}" title="{}">{}</time>',
             html_dates.html_datetime(value),
             date_format(timezone.localtime(value), "DATETIME_FORMAT"),
-            gettext("%(time)s ago") % {"time": timesince(value)},
+            durations.relative(value),
         )
 
 

@@ -18,7 +18,7 @@ from .actions import (
 )
 from .common import NAMESPACE, has_desk_access
 from .create import CreateTicketView
-from .detail import ReplyView, TicketDetailView, UpdateFieldsView
+from .detail import DiscardDraftView, ReplyView, TicketDetailView, UpdateFieldsView
 from .history import TicketHistoryView
 from .message_views import DeleteMessageView, EditMessageView
 from .navigation import NavigateView
@@ -44,6 +44,7 @@ class TicketViewSet(ViewSet):
             path("<int:pk>/", TicketDetailView.as_view(), name="detail"),
             path("<int:pk>/reply/", ReplyView.as_view(), name="reply"),
             path("<int:pk>/fields/", UpdateFieldsView.as_view(), name="update"),
+            path("<int:pk>/draft/discard/", DiscardDraftView.as_view(), name="discard_draft"),
             path("<int:pk>/close/", CloseView.as_view(), name="close"),
             path("<int:pk>/reopen/", ReopenView.as_view(), name="reopen"),
             path("<int:pk>/star/", StarView.as_view(), name="star"),

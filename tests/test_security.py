@@ -130,9 +130,15 @@ def _access_url(helpdesk, token):
 
 
 def _snapshot(ticket):
-    """Everything a refused request must leave as it was."""
+    """Everything a refused request must leave as it was.
+
+    Not the customer's read marker (``customer_seen_at``): opening the page is what sets
+    it, as opening the desk's screen records a view.
+    """
+    row = Ticket.objects.filter(pk=ticket.pk).values().get()
+    row.pop("customer_seen_at")
     return (
-        Ticket.objects.filter(pk=ticket.pk).values().get(),
+        row,
         list(Message.objects.filter(ticket=ticket).values_list("pk", "body", "is_internal")),
         list(Attachment.objects.values_list("pk", "message_id")),
         TicketLogEntry.objects.count(),

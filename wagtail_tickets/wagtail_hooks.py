@@ -30,6 +30,15 @@ LOG_ACTIONS = {
         _("Drafted from a ticket"),
         _("Drafted from a resolved helpdesk ticket"),
     ),
+    "wagtail_tickets.rating.create": (_("Reply rated"), _("The customer rated a reply")),
+    "wagtail_tickets.rating.change": (
+        _("Rating changed"),
+        _("The customer changed their rating of a reply"),
+    ),
+    "wagtail_tickets.rating.reopen": (
+        _("Reopened after a low rating"),
+        _("The customer reopened the ticket after rating a reply 1 or 2"),
+    ),
     "wagtail_tickets.ticket.link_issued": (
         _("Private link issued"),
         _("A new private link was issued; earlier links stopped working"),

@@ -8,6 +8,7 @@ from .knowledge import (
     SuggestionStat,
 )
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
+from .ratings import ActivityRollup, DurationRollup, Rating, TopicRollup
 from .settings import HelpdeskSettings
 from .staff import StaffMember
 from .tickets import (
@@ -20,6 +21,10 @@ from .tickets import (
 )
 
 __all__ = [
+    "ActivityRollup",
+    "DurationRollup",
+    "Rating",
+    "TopicRollup",
     "ArticlePage",
     "ArticlePageTag",
     "ArticleVote",

@@ -1,4 +1,4 @@
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -43,6 +43,22 @@ class HelpdeskSettings(BaseSiteSetting):
         help_text=_("Told about new tickets when a department has no staff members."),
     )
 
+    rating_change_days = models.PositiveSmallIntegerField(
+        _("days to change a rating"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_("How long after rating a reply a customer may still change the score."),
+    )
+    reopen_on_low_rating = models.BooleanField(
+        _("reopen tickets rated 1 or 2"),
+        default=False,
+        help_text=_(
+            "Reopen a resolved or closed ticket as soon as its customer rates a reply 1 or 2. "
+            "Otherwise the customer is offered a button to reopen it. Either way the "
+            "assignee, or the department's staff, is told."
+        ),
+    )
+
     panels = [
         MultiFieldPanel(
             [
@@ -62,6 +78,10 @@ class HelpdeskSettings(BaseSiteSetting):
             heading=_("Attachments"),
         ),
         FieldPanel("notify_email"),
+        MultiFieldPanel(
+            [FieldPanel("rating_change_days"), FieldPanel("reopen_on_low_rating")],
+            heading=_("Ratings"),
+        ),
     ]
 
     class Meta:

@@ -9,6 +9,7 @@ ticket fields or creates messages by hand.
 from .assignment import assign, auto_assign
 from .desk import delete_message, edit_message, merge, record_view, update_fields
 from .knowledge import convert_to_article
+from .ratings import rate, reopen_unhappy
 from .tickets import (
     WorkflowError,
     change_status,
@@ -36,7 +37,9 @@ __all__ = [
     "next_code",
     "open_ticket",
     "post_reply",
+    "rate",
     "record_view",
     "reopen",
+    "reopen_unhappy",
     "update_fields",
 ]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
+from ..analytics import rollups
 from ..models import DepartmentPage, StaffMember, Status
 from .tickets import WorkflowError, _copy_state, _lock, _send_after_commit
 
@@ -31,6 +32,7 @@ def assign(ticket, assignee, *, user=None, automatic=False):
     locked.assignee = assignee
     locked.updated_at = timezone.now()
     locked.save(update_fields=["assignee", "updated_at"])
+    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
     ticket.assignee = assignee
     log(

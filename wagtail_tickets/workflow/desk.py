@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
-from ..models import Message, Status, Ticket, TicketView
+from ..analytics import rollups
+from ..models import Message, Rating, Status, Ticket, TicketView
 from ..topics import topic_key
 from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
 
@@ -57,6 +58,7 @@ def update_fields(ticket, *, user=None, **changes):
         locked.subject_key = topic_key(locked.subject)
     locked.updated_at = now
     locked.save()
+    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
     ticket.department = locked.department
     log(
@@ -110,6 +112,7 @@ def delete_message(message, *, user):
         attachment.file.delete(save=False)
     message.delete()
     _refresh_counters(ticket)
+    rollups.record_ticket(ticket)
     log(ticket, "wagtail_tickets.message.delete", user=user, data=data)
     _copy_state(message.ticket, ticket)
     return True
@@ -159,6 +162,7 @@ def merge(target, sources, *, user):
         if locked_source.merged_into_id:
             raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_source.code})
         moved += Message.objects.filter(ticket=locked_source).update(ticket=locked_target)
+        Rating.objects.filter(ticket=locked_source).update(ticket=locked_target)
         Ticket.objects.filter(pk=locked_source.pk).update(
             merged_into=locked_target, time_spent_minutes=0, message_count=F("message_count") * 0
         )
@@ -169,6 +173,7 @@ def merge(target, sources, *, user):
             data={"into": {"id": locked_target.pk, "code": locked_target.code}},
         )
     _refresh_counters(locked_target)
+    rollups.record_ticket(locked_target)
     for source in sources:
         # The closing reply tells the customer the new code; it lives on the source so
         # the old private link shows where to go.

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
+from ..analytics import rollups
 from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
 from ..models.tickets import hash_token
 from ..topics import topic_key
@@ -149,7 +150,9 @@ def open_ticket(
         message_count=1,
     )
     ticket.due_at = _due_at(ticket, priority, now)
+    ticket.analytics_facts = rollups.new_ticket_facts(ticket)
     ticket.save(force_insert=True)
+    rollups.add_facts(ticket.analytics_facts)
     message = Message.objects.create(
         ticket=ticket,
         body=body,
@@ -268,6 +271,7 @@ def post_reply(
     locked.updated_at = now
     locked.save()
     locked.refresh_from_db(fields=["message_count", "time_spent_minutes"])
+    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
 
     log(
@@ -329,6 +333,7 @@ def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
     old = _apply_status(locked, status, now)
     locked.updated_at = now
     locked.save()
+    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
     _log_status(ticket, old, status, user, now)
     _send_after_commit(

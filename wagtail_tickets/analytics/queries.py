@@ -1,0 +1,496 @@
+"""The figures the analytics screens, their exports and the PDF show.
+
+Every function takes a ``Scope``: the period, the departments the user may see, and the
+department and agent filters. Counts come from the rollups, summed in SQL over the
+months inside the period and the days at its edges (``Period.blocks``); the only reads
+of live tickets are the backlog and open tickets now, which are bounded by the open
+work, not the history.
+
+Ids of departments and users that no longer exist are counted as 0 ("no department",
+"no agent"), as the tickets that belonged to them now are.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, Sum
+
+from .. import deflection
+from ..models import (
+    ActivityRollup,
+    ArticlePage,
+    ArticleVote,
+    DurationRollup,
+    Rating,
+    Ticket,
+)
+from ..models.ratings import ALL_AGENTS, SATISFIED_SCORES, Grain
+from .percentiles import percentiles
+from .periods import Period, today
+from .rollups import COUNTERS, FIRST_RESPONSE, RESOLUTION
+
+SCORES = (1, 2, 3, 4, 5)
+#: The counts the departments screen shows; a department with none of them is left out.
+DEPARTMENT_COUNTERS = (
+    "opened",
+    "resolved",
+    "first_responses",
+    "sla_total",
+    *(f"rated_{score}" for score in SCORES),
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers.
+
+    ``departments``: the ids the user may see, or None for every department (and
+    tickets without one). ``department`` and ``agent``: the filters, or None.
+    ``known_departments``: the ids of the departments that exist, for reports grouped by
+    department (others count as 0).
+    """
+
+    period: Period
+    departments: tuple | None = None
+    department: int | None = None
+    agent: int | None = None
+    known_departments: frozenset = field(default_factory=frozenset)
+
+    @property
+    def is_empty(self):
+        return (
+            self.department is not None
+            and self.departments is not None
+            and self.department not in self.departments
+        )
+
+    def department_q(self, name="department_id"):
+        if self.is_empty:
+            return Q(pk__in=[])
+        if self.department is not None:
+            return Q(**{name: self.department})
+        if self.departments is not None:
+            return Q(**{f"{name}__in": self.departments})
+        return Q()
+
+    def department_list(self):
+        """The departments as a list for ``deflection`` (None: all)."""
+        if self.is_empty:
+            return []
+        if self.department is not None:
+            return [self.department]
+        return None if self.departments is None else list(self.departments)
+
+    def department_of(self, dept):
+        return dept if dept in self.known_departments else 0
+
+    def blocks_q(self):
+        months, ranges = self.period.blocks()
+        condition = Q(pk__in=[])
+        if months:
+            condition |= Q(grain=Grain.MONTH, day__in=months)
+        for first, last in ranges:
+            condition |= Q(grain=Grain.DAY, day__gte=first, day__lte=last)
+        return condition
+
+    def agent_family_q(self):
+        return Q(agent_id=self.agent if self.agent is not None else ALL_AGENTS)
+
+    def per_agent_q(self):
+        return Q(agent_id=self.agent) if self.agent is not None else Q(agent_id__gte=0)
+
+
+# --------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------
+
+
+def _sums():
+    return {name: Sum(name) for name in COUNTERS}
+
+
+def _clean(row):
+    return {name: row.get(name) or 0 for name in COUNTERS}
+
+
+def _add(total, row):
+    for name in COUNTERS:
+        total[name] += row[name]
+
+
+def zero():
+    return dict.fromkeys(COUNTERS, 0)
+
+
+def ratio(part, whole):
+    return part / whole if whole else None
+
+
+def rating_figures(counts):
+    """Count, sum, average, satisfaction and unhappy count from per-score counts."""
+    by_score = {score: counts[f"rated_{score}"] for score in SCORES}
+    total = sum(by_score.values())
+    score_sum = sum(score * n for score, n in by_score.items())
+    satisfied = sum(by_score[score] for score in SATISFIED_SCORES)
+    return {
+        "ratings": total,
+        "score_sum": score_sum,
+        "average": ratio(score_sum, total),
+        "satisfied": satisfied,
+        "satisfaction": ratio(satisfied, total),
+        "by_score": by_score,
+    }
+
+
+def person_name(user):
+    return user.get_full_name() or user.get_username()
+
+
+def open_tickets(scope):
+    """Tickets not resolved now, in the scope's departments (and of its agent)."""
+    tickets = Ticket.objects.filter(scope.department_q(), resolved_at__isnull=True)
+    if scope.agent is not None:
+        tickets = tickets.filter(assignee_id=scope.agent)
+    return tickets
+
+
+# --------------------------------------------------------------------------------------
+# Overview
+# --------------------------------------------------------------------------------------
+
+
+def daily(scope, until):
+    """{day: counters} from the period's first day to ``until``, one query."""
+    rows = (
+        ActivityRollup.objects.filter(
+            scope.department_q(),
+            scope.agent_family_q(),
+            grain=Grain.DAY,
+            day__gte=scope.period.start,
+            day__lte=until,
+        )
+        .order_by()
+        .values("day")
+        .annotate(**_sums())
+    )
+    return {row["day"]: _clean(row) for row in rows}
+
+
+def series_buckets(period):
+    """The chart's buckets: (first day, last day) per day up to 31 days, else per week
+    (Monday to Sunday, cut at the period's ends)."""
+    if period.days <= 31:
+        return [(day, day) for day in period.each_day()]
+    buckets = []
+    first = period.start
+    while first <= period.end:
+        last = min(first + timedelta(days=6 - first.weekday()), period.end)
+        buckets.append((first, last))
+        first = last + timedelta(days=1)
+    return buckets
+
+
+def overview(scope):
+    """The overview's figures and its two series (new and resolved per bucket, and the
+    backlog at the end of each bucket)."""
+    period = scope.period
+    now_day = today()
+    until = max(period.end, now_day)
+    days = daily(scope, until)
+    backlog_now = open_tickets(scope).count()
+
+    totals = zero()
+    for day in period.each_day():
+        if day in days:
+            _add(totals, days[day])
+    # The backlog at the end of a day: the backlog now, less what was opened after that
+    # day, plus what was resolved after it.
+    later = 0
+    backlog_after = {}
+    for offset in range((until - period.start).days + 1):
+        day = until - timedelta(days=offset)
+        backlog_after[day] = backlog_now - later
+        counts = days.get(day)
+        if counts:
+            later += counts["opened"] - counts["resolved"]
+    series = []
+    for first, last in series_buckets(period):
+        bucket = zero()
+        day = first
+        while day <= last:
+            if day in days:
+                _add(bucket, days[day])
+            day += timedelta(days=1)
+        series.append(
+            {
+                "first": first,
+                "last": last,
+                "opened": bucket["opened"],
+                "resolved": bucket["resolved"],
+                "backlog": backlog_after[last] if last <= now_day else None,
+            }
+        )
+    durations = percentiles(
+        DurationRollup.objects.filter(
+            scope.blocks_q(), scope.department_q(), scope.agent_family_q()
+        ),
+        metrics=(FIRST_RESPONSE, RESOLUTION),
+        percents=(50,),
+    )
+    first = durations.get((None, FIRST_RESPONSE), {})
+    resolution = durations.get((None, RESOLUTION), {})
+    kb = deflection.totals(period.start, period.end, departments=scope.department_list())
+    return {
+        "period": period,
+        "opened": totals["opened"],
+        "resolved": totals["resolved"],
+        "backlog_now": backlog_now,
+        "first_responses": totals["first_responses"],
+        "first_response_median": first.get(50),
+        "resolution_count": resolution.get("count", 0),
+        "resolution_median": resolution.get(50),
+        "sla_total": totals["sla_total"],
+        "sla_met": totals["sla_met"],
+        "sla_share": ratio(totals["sla_met"], totals["sla_total"]),
+        **rating_figures(totals),
+        "deflection": kb,
+        "series": series,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Agents
+# --------------------------------------------------------------------------------------
+
+
+def _grouped(scope, field_name, family):
+    rows = (
+        ActivityRollup.objects.filter(scope.blocks_q(), scope.department_q(), family)
+        .order_by()
+        .values(field_name)
+        .annotate(**_sums())
+    )
+    return {row[field_name]: _clean(row) for row in rows}
+
+
+def agents(scope):
+    """One dict per agent with work in the scope (and "no agent", id 0, when it has any),
+    busiest first."""
+    raw = _grouped(scope, "agent_id", scope.per_agent_q())
+    open_now = dict(
+        open_tickets(scope)
+        .order_by()
+        .values("assignee_id")
+        .annotate(wt_n=Count("pk"))
+        .values_list("assignee_id", "wt_n")
+    )
+    ids = {pk for pk in [*raw, *open_now] if pk}
+    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=ids)}
+
+    def agent_of(pk):
+        return pk if pk in users else 0
+
+    merged = {}
+    for pk, counts in raw.items():
+        _add(merged.setdefault(agent_of(pk), zero()), counts)
+    opened_now = {}
+    for pk, count in open_now.items():
+        key = agent_of(pk or 0)
+        opened_now[key] = opened_now.get(key, 0) + count
+        merged.setdefault(key, zero())
+    first = percentiles(
+        DurationRollup.objects.filter(
+            scope.blocks_q(), scope.department_q(), scope.per_agent_q()
+        ),
+        metrics=(FIRST_RESPONSE,),
+        percents=(50,),
+        group_field="agent_id",
+        group_of=agent_of,
+    )
+    total_replies = sum(counts["replies"] for counts in merged.values())
+    result = []
+    for pk, counts in merged.items():
+        if not any(counts.values()) and not opened_now.get(pk):
+            continue  # every fact it had was taken back
+        user = users.get(pk)
+        result.append(
+            {
+                "agent_id": pk,
+                "name": person_name(user) if user else None,
+                "is_active": bool(user and user.is_active),
+                "replies": counts["replies"],
+                "reply_share": ratio(counts["replies"], total_replies),
+                "touched": counts["touched"],
+                "resolved": counts["resolved"],
+                "time_spent": counts["time_spent"],
+                "open_now": opened_now.get(pk, 0),
+                "first_responses": counts["first_responses"],
+                "first_response_median": first.get((pk, FIRST_RESPONSE), {}).get(50),
+                **rating_figures(counts),
+            }
+        )
+    result.sort(
+        key=lambda row: (row["agent_id"] == 0, -row["replies"], -row["resolved"], row["name"] or "")
+    )
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Departments
+# --------------------------------------------------------------------------------------
+
+
+def departments(scope, titles):
+    """One dict per department with figures in the scope; ``titles`` names them."""
+    raw = _grouped(scope, "department_id", scope.agent_family_q())
+    merged = {}
+    for pk, counts in raw.items():
+        _add(merged.setdefault(scope.department_of(pk), zero()), counts)
+    backlog = {}
+    for pk, count in (
+        open_tickets(scope)
+        .order_by()
+        .values("department_id")
+        .annotate(wt_n=Count("pk"))
+        .values_list("department_id", "wt_n")
+    ):
+        key = scope.department_of(pk or 0)
+        backlog[key] = backlog.get(key, 0) + count
+        merged.setdefault(key, zero())
+    durations = percentiles(
+        DurationRollup.objects.filter(
+            scope.blocks_q(), scope.department_q(), scope.agent_family_q()
+        ),
+        metrics=(FIRST_RESPONSE, RESOLUTION),
+        percents=(50, 90),
+        group_field="department_id",
+        group_of=scope.department_of,
+    )
+    result = []
+    for pk, counts in merged.items():
+        if not any(counts[name] for name in DEPARTMENT_COUNTERS) and not backlog.get(pk):
+            continue  # only replies or time of the filtered agent, which are not shown
+        first = durations.get((pk, FIRST_RESPONSE), {})
+        resolution = durations.get((pk, RESOLUTION), {})
+        result.append(
+            {
+                "department_id": pk,
+                "title": titles.get(pk) if pk else None,
+                "opened": counts["opened"],
+                "resolved": counts["resolved"],
+                "backlog_now": backlog.get(pk, 0),
+                "first_responses": counts["first_responses"],
+                "first_response_median": first.get(50),
+                "first_response_p90": first.get(90),
+                "resolution_count": resolution.get("count", 0),
+                "resolution_median": resolution.get(50),
+                "resolution_p90": resolution.get(90),
+                "sla_total": counts["sla_total"],
+                "sla_met": counts["sla_met"],
+                "sla_share": ratio(counts["sla_met"], counts["sla_total"]),
+                **rating_figures(counts),
+            }
+        )
+    order = {pk: index for index, pk in enumerate(titles)}
+    result.sort(key=lambda row: (row["department_id"] == 0, order.get(row["department_id"], 0)))
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Ratings
+# --------------------------------------------------------------------------------------
+
+
+def rating_totals(scope):
+    """Ratings given in the scope, by score, from the rollups."""
+    row = ActivityRollup.objects.filter(
+        scope.blocks_q(), scope.department_q(), scope.agent_family_q()
+    ).aggregate(**{f"rated_{score}": Sum(f"rated_{score}") for score in SCORES})
+    return rating_figures({key: value or 0 for key, value in row.items()})
+
+
+def ratings(scope, *, score=None):
+    """The ratings given in the scope (their first rating's time), newest first."""
+    queryset = Rating.objects.filter(
+        scope.department_q("ticket__department_id"),
+        created_at__gte=scope.period.starts_at(),
+        created_at__lt=scope.period.ends_before(),
+    )
+    if scope.agent is not None:
+        queryset = queryset.filter(agent_id=scope.agent)
+    if score:
+        queryset = queryset.filter(score=score)
+    return queryset.order_by("-created_at", "-pk")
+
+
+# --------------------------------------------------------------------------------------
+# Knowledge base
+# --------------------------------------------------------------------------------------
+
+
+def article_q(scope, name="department_id"):
+    """Articles of the scope's departments; articles of no department for everyone who
+    is not filtering by one."""
+    if scope.department is not None or scope.departments is None:
+        return scope.department_q(name)
+    return scope.department_q(name) | Q(**{f"{name}__isnull": True})
+
+
+def least_helpful(scope, limit=10):
+    """Articles with "not helpful" votes in the period, the most such votes first."""
+    votes = ArticleVote.objects.filter(
+        created_at__gte=scope.period.starts_at(), created_at__lt=scope.period.ends_before()
+    ).filter(article_q(scope, "article__department_id"))
+    rows = (
+        votes.order_by()
+        .values("article_id", "article__title")
+        .annotate(
+            wt_no=Count("pk", filter=Q(helpful=False)),
+            wt_yes=Count("pk", filter=Q(helpful=True)),
+        )
+        .filter(wt_no__gt=0)
+        .order_by("-wt_no", "wt_yes", "article__title", "article_id")[:limit]
+    )
+    return [
+        {
+            "article_id": row["article_id"],
+            "title": row["article__title"],
+            "not_helpful": row["wt_no"],
+            "helpful": row["wt_yes"],
+            "votes": row["wt_no"] + row["wt_yes"],
+        }
+        for row in rows
+    ]
+
+
+def articles_from_tickets(scope, limit=20):
+    """The latest articles drafted from the scope's tickets, and how many of those were
+    first published in the period."""
+    articles = ArticlePage.objects.filter(
+        source_ticket__isnull=False
+    ).filter(scope.department_q("source_ticket__department_id"))
+    published = articles.filter(
+        first_published_at__gte=scope.period.starts_at(),
+        first_published_at__lt=scope.period.ends_before(),
+    ).count()
+    latest = list(
+        articles.select_related("source_ticket").order_by("-latest_revision_created_at", "-pk")[
+            :limit
+        ]
+    )
+    return {"published_in_period": published, "latest": latest}
+
+
+def knowledge_base(scope, titles):
+    period = scope.period
+    departments = scope.department_list()
+    rows = deflection.figures(period.start, period.end, departments=departments)
+    for row in rows:
+        row["title"] = titles.get(row["department"]) or row["title"]
+    return {
+        "totals": deflection.totals(period.start, period.end, departments=departments),
+        "departments": rows,
+        "least_helpful": least_helpful(scope),
+        "from_tickets": articles_from_tickets(scope),
+    }

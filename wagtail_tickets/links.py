@@ -48,3 +48,33 @@ def ticket_for_signed_token(token, queryset):
     if ticket is None or not hash_prefix or not ticket.access_token_hash.startswith(hash_prefix):
         return None
     return ticket
+
+
+# --- rating links in the resolve mail ----------------------------------------------------
+
+_RATING_SALT = "wagtail_tickets.rating_link"
+
+
+def rating_token(message, score):
+    """A signed, expiring token naming a staff reply and a score; base64url, as above."""
+    value = signing.dumps([message.pk, int(score)], salt=_RATING_SALT, compress=False)
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def rating_link_url(helpdesk, message, score, base_url=None):
+    base = base_url or helpdesk.get_full_url()
+    path = helpdesk.reverse_subpage("rate_route", args=[rating_token(message, score)])
+    return base.rstrip("/") + "/" + path
+
+
+def parse_rating_token(token):
+    """(message id, score) of a rating token, or None when it is forged or expired."""
+    max_age = conf.get("MAIL_LINK_DAYS") * 86400
+    try:
+        value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        pk, score = signing.loads(value, salt=_RATING_SALT, max_age=max_age)
+    except (signing.BadSignature, binascii.Error, TypeError, ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(pk, int) and isinstance(score, int)):
+        return None
+    return pk, score

@@ -7,9 +7,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import signals
-from .models import Priority, Status
+from .analytics import rollups
+from .models import Priority, Status, Ticket
 from .models.tickets import forget_cached_rows
-from .tasks import index_ticket, send_notification
+from .tasks import index_ticket, send_notification, send_rating_notification
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,31 @@ def on_tickets_merged(sender, target, sources, **kwargs):
 def on_ticket_updated(sender, ticket, **kwargs):
     # A new subject (or department) must be findable in the inbox search.
     _reindex(ticket)
+
+
+def _enqueue_rating(**kwargs):
+    try:
+        send_rating_notification.enqueue(**kwargs)
+    except Exception:
+        logger.exception("Could not enqueue the rating notification of %s", kwargs.get("ticket_id"))
+
+
+@receiver(signals.ticket_rated)
+def on_ticket_rated(sender, ticket, rating, reopened, **kwargs):
+    if rating.is_unhappy:
+        _enqueue_rating(ticket_id=ticket.pk, rating_id=rating.pk, reopened=reopened)
+
+
+@receiver(signals.unhappy_reopened)
+def on_unhappy_reopened(sender, ticket, rating, **kwargs):
+    _enqueue_rating(ticket_id=ticket.pk, rating_id=rating.pk, reopened=True, by_customer=True)
+
+
+@receiver(post_delete, sender=Ticket)
+def on_ticket_deleted(sender, instance, **kwargs):
+    # Deleting is not a workflow change (the model's delete permission, Django's admin):
+    # take back what the ticket had added to the analytics, in the same transaction.
+    rollups.forget_ticket(instance)
 
 
 @receiver(post_save, sender=Status)

@@ -362,6 +362,7 @@ class InboxIndexView(DeskAccessMixin, IndexView):
             (_("Unassigned"), "assignee=unassigned&state=open"),
             (_("Overdue"), "overdue=1"),
             (_("Starred"), "starred=1"),
+            (_("Unhappy customers"), "unhappy=1"),
         ]
         return [
             {"label": label, "url": f"{self.index_url}?{qs}", "active": current == qs}

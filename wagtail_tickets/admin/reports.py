@@ -1,24 +1,26 @@
 """The "Frequent requests" report: what customers keep asking, and which of it the
 knowledge base already answers.
 
-Resolved and closed tickets are grouped by department and topic key
-(``Ticket.subject_key``, see ``topics.py``) in one SQL query that counts them and finds
-the latest resolution. For the groups on the page two more queries find each group's
-"best" ticket (most messages, latest resolved first) and the live article covering its
+Resolved and closed tickets are counted per department and topic key
+(``Ticket.subject_key``, see ``topics.py``) in the topic rollups the workflow keeps
+(``analytics.rollups``), so a year costs the same whatever the history: one query sums
+the period's months and edge days per group and finds the latest resolution. For the
+groups on the page two more queries find each group's "best" ticket (most messages,
+latest resolved first; one index walk per group) and the live article covering its
 topic, if any (its title's key is the same, or it was written from a ticket with that
 key). Editors start a new article from the best ticket of an uncovered group.
+
+The period is whole days in the site's time zone, today included. Only statuses of a
+resolved or closed kind count, as they are when the report is read.
 
 The page costs the same number of queries however many tickets and groups there are: a
 count and the page of groups, the best tickets, the covering articles, the department
 choices and at most one to learn whether the user may add articles.
 """
 
-from datetime import timedelta
-
 import django_filters
 from django import forms
-from django.db.models import Count, F, Max, Value, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Value
 from django.urls import include, path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -32,8 +34,11 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn
 from wagtail.admin.views.reports import ReportView
 
-from ..models import ArticlePage, Ticket
-from ..permissions import visible_tickets
+from ..analytics import queries
+from ..analytics.periods import Period
+from ..models import ArticlePage, Status, Ticket
+from ..models.tickets import status_ids
+from ..permissions import sees_all_departments
 from .filters import CheckboxFilter, visible_departments
 from .inbox_table import url_maker
 from .knowledge import can_create_articles
@@ -53,19 +58,6 @@ DEFAULT_MINIMUM = 2
 # --------------------------------------------------------------------------------------
 # The query
 # --------------------------------------------------------------------------------------
-
-
-def report_tickets(user):
-    """The tickets the report counts: resolved or closed, visible to ``user``, with a
-    topic key, and not merged into another ticket (that one is counted instead)."""
-    # The status kind is checked as well as resolved_at: a manager may change the kind
-    # of a status that tickets already have.
-    return (
-        visible_tickets(user)
-        .archived()
-        .filter(merged_into__isnull=True, resolved_at__isnull=False)
-        .exclude(subject_key="")
-    )
 
 
 def covering_articles(keys=None):
@@ -100,60 +92,14 @@ def covering_articles(keys=None):
     return {key: article for key, (_rank, article) in found.items()}
 
 
-def exclude_covered(tickets):
-    """``tickets`` without those whose topic a live article covers.
-
-    Two uncorrelated subqueries, each evaluated once, where filtering on the grouped
-    annotation would run it for every ticket row.
-    """
+def covered_keys():
+    """Querysets of the topic keys live articles cover (by title, by source ticket): two
+    uncorrelated subqueries, each evaluated once."""
     live = ArticlePage.objects.live().order_by()
-    return tickets.exclude(subject_key__in=live.values("topic_key")).exclude(
-        subject_key__in=live.filter(source_ticket__isnull=False).values(
-            "source_ticket__subject_key"
-        )
-    )
-
-
-def frequent_requests(tickets, *, minimum=DEFAULT_MINIMUM, only_uncovered=False):
-    """``tickets`` grouped by department and topic key, as dicts with ``department``,
-    ``department__title``, ``subject_key``, ``count`` and ``last_resolved``.
-
-    Only aggregates: the best ticket and the covering article are looked up for the
-    page's groups afterwards (``best_tickets``, ``covering_articles``). As correlated
-    subqueries here they ran for every group of the period, not only the page's, and
-    no index leads with the topic key (seconds at 20,000 tickets).
-    """
-    if only_uncovered:
-        tickets = exclude_covered(tickets)
-    return (
-        tickets.order_by()
-        .values("department", "department__title", "subject_key")
-        .annotate(count=Count("pk"), last_resolved=Max("resolved_at"))
-        .filter(count__gte=max(1, minimum))
-    )
-
-
-def best_tickets(tickets, keys=None):
-    """{(department id, topic key): (id, code, subject)} of each group's best ticket.
-
-    The best ticket has the most messages; among equals the latest resolved. One query,
-    with a window function.
-    """
-    if keys is not None:
-        tickets = tickets.filter(subject_key__in=keys)
-    ranked = (
-        tickets.order_by()
-        .annotate(
-            wt_rank=Window(
-                RowNumber(),
-                partition_by=[F("department_id"), F("subject_key")],
-                order_by=[F("message_count").desc(), F("resolved_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(wt_rank=1)
-        .values_list("department_id", "subject_key", "pk", "code", "subject")
-    )
-    return {(dept, key): (pk, code, subject) for dept, key, pk, code, subject in ranked}
+    return [
+        live.values("topic_key"),
+        live.filter(source_ticket__isnull=False).values("source_ticket__subject_key"),
+    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -300,7 +246,7 @@ class FrequentRequestsView(ReportView):
     SORTS = {
         "count": ("count",),
         "last_resolved": ("last_resolved",),
-        "department": ("department__title",),
+        "department": ("wt_title_order",),
     }
 
     def __init__(self, **kwargs):
@@ -345,19 +291,43 @@ class FrequentRequestsView(ReportView):
         }
 
     @cached_property
-    def tickets(self):
-        """The tickets counted with the current period and department."""
+    def department_titles(self):
+        """{id: title} of the departments the user sees, as the filters loaded them."""
+        choices = self.filters.filters["department"].extra.get("choices", [])
+        return {int(pk): title for pk, title in choices}
+
+    @cached_property
+    def scope(self):
+        """The period, and the departments counted: the filter's, or all the user sees."""
         options = self.options
-        since = timezone.now() - timedelta(days=options["days"])
-        tickets = report_tickets(self.request.user).filter(resolved_at__gte=since)
-        if options["department"]:
-            tickets = tickets.filter(department_id=options["department"])
-        return tickets
+        user = self.request.user
+        titles = self.department_titles
+        department = options["department"]
+        if department is not None and department not in titles:
+            department = None  # not one of theirs: the default, as for any invalid value
+        return queries.Scope(
+            Period.last_days(options["days"]),
+            departments=None if sees_all_departments(user) else tuple(titles),
+            department=department,
+            known_departments=frozenset(titles),
+        )
+
+    @cached_property
+    def status_ids(self):
+        """Statuses of a resolved or closed kind now (a manager may change a kind)."""
+        return status_ids(Status.ARCHIVED_KINDS)
 
     def get_queryset(self):
         options = self.options
-        groups = frequent_requests(
-            self.tickets, minimum=options["minimum"], only_uncovered=options["only_uncovered"]
+        order = {pk: n for n, (pk, _title) in enumerate(sorted(
+            self.department_titles.items(), key=lambda item: (item[1].lower(), item[0])
+        ))}
+        groups = queries.topic_groups(
+            self.scope,
+            status_ids=self.status_ids,
+            minimum=options["minimum"],
+            exclude_keys=covered_keys() if options["only_uncovered"] else None,
+            title_order=order,
         )
         return self.order_queryset(groups)
 
@@ -392,8 +362,14 @@ class FrequentRequestsView(ReportView):
         if groups:
             # A page asks about its own topics; an export (every group) about all of them.
             keys = None if self.is_export else {group["subject_key"] for group in groups}
-            best = best_tickets(self.tickets, keys)
+            best = queries.best_tickets(
+                self.scope,
+                [(group["department"], group["subject_key"]) for group in groups],
+                status_ids=self.status_ids,
+            )
             articles = covering_articles(keys)
+        for group in groups:
+            group["department__title"] = self.department_titles.get(group["department"])
         urls = {
             "ticket": url_maker(TICKET_URL_NAME),
             "article": url_maker(ARTICLE_EDIT_URL_NAME),

@@ -494,3 +494,90 @@ def knowledge_base(scope, titles):
         "least_helpful": least_helpful(scope),
         "from_tickets": articles_from_tickets(scope),
     }
+
+
+# --------------------------------------------------------------------------------------
+# Frequent requests
+# --------------------------------------------------------------------------------------
+
+#: Tickets per query when looking up the best ticket of many topics (SQLite allows 500
+#: parts in a compound SELECT).
+BEST_TICKET_CHUNK = 200
+
+
+def topic_groups(scope, *, status_ids, minimum=1, exclude_keys=None, title_order=None):
+    """Resolved tickets grouped by department and topic key, from the topic rollups: dicts
+    with ``department`` (0 for none or a deleted one), ``subject_key``, ``count`` and
+    ``last_resolved``. ``status_ids`` are the statuses that count (those of a resolved or
+    closed kind now); ``exclude_keys`` is a queryset of keys to leave out;
+    ``title_order`` ({department id: position}) gives ``wt_title_order`` to sort by."""
+    from django.db.models import Case, F, IntegerField, Max, Value, When
+
+    from ..models import TopicRollup
+
+    rows = TopicRollup.objects.filter(
+        scope.blocks_q(), scope.department_q(), status_id__in=status_ids
+    ).exclude(subject_key="")
+    if exclude_keys is not None:
+        for keys in exclude_keys:
+            rows = rows.exclude(subject_key__in=keys)
+    known = sorted(scope.known_departments)
+    department = (
+        Case(
+            *[When(department_id=pk, then=Value(pk)) for pk in known],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        if scope.departments is None
+        else F("department_id")
+    )
+    annotations = {}
+    if title_order is not None:
+        annotations["wt_title_order"] = Case(
+            *[When(department_id=pk, then=Value(order)) for pk, order in title_order.items()],
+            default=Value(len(title_order)),
+            output_field=IntegerField(),
+        )
+    return (
+        rows.order_by()
+        .annotate(department=department, **annotations)
+        .values("department", "subject_key", *annotations)
+        .annotate(count=Sum("resolved"), last_resolved=Max("last_resolved"))
+        .filter(count__gte=max(1, minimum))
+    )
+
+
+def best_tickets(scope, groups, *, status_ids):
+    """{(department, topic key): (id, code, subject)}: in each group the resolved ticket of
+    the period with the most messages, the latest resolved among equals. One walk down
+    the ``wt_ticket_topic_best`` index per group, BEST_TICKET_CHUNK groups a query."""
+    from django.db import connection
+
+    found = {}
+    groups = sorted(set(groups))
+    for start in range(0, len(groups), BEST_TICKET_CHUNK):
+        parts, params = [], []
+        for number, (department, key) in enumerate(groups[start : start + BEST_TICKET_CHUNK]):
+            tickets = Ticket.objects.filter(
+                subject_key=key,
+                merged_into__isnull=True,
+                status_id__in=status_ids,
+                resolved_at__gte=scope.period.starts_at(),
+                resolved_at__lt=scope.period.ends_before(),
+            )
+            if department:
+                tickets = tickets.filter(department_id=department)
+            else:
+                tickets = tickets.filter(department__isnull=True)
+            sql, values = (
+                tickets.order_by("-message_count", "-resolved_at", "-pk")
+                .values_list("department_id", "subject_key", "pk", "code", "subject")[:1]
+                .query.sql_with_params()
+            )
+            parts.append(f"SELECT * FROM ({sql}) wt_best_{number}")
+            params.extend(values)
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for department, key, pk, code, subject in cursor.fetchall():
+                found[(department or 0, key)] = (pk, code, subject)
+    return found

@@ -18,6 +18,14 @@ MAX_SCORE = 5
 #: Scores that count as satisfied (the "satisfaction" share) and as unhappy.
 SATISFIED_SCORES = (4, 5)
 UNHAPPY_SCORES = (1, 2)
+#: The scores with their names, best first, as the customer chooses them.
+SCORE_CHOICES = [
+    (5, _("5 – Excellent")),
+    (4, _("4 – Good")),
+    (3, _("3 – OK")),
+    (2, _("2 – Poor")),
+    (1, _("1 – Very poor")),
+]
 
 
 class Rating(models.Model):

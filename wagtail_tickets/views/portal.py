@@ -16,10 +16,11 @@ from .. import conf, links, permissions, workflow
 from ..attachments import AttachmentRules
 from ..downloads import attachment_response
 from ..filters import CustomerTicketFilter
-from ..forms import LookupForm, ReplyForm
+from ..forms import LookupForm, RatingForm, ReplyForm
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
 from ..models.tickets import hash_token
 from ..tasks import send_access_links
+from . import ratings
 from .knowledge import kb_indexes_under
 from .utils import client_ip
 
@@ -134,6 +135,10 @@ def ticket_detail(request, page, code):
                     messages.success(request, _("Your reply has been sent."))
                 return redirect(_ticket_url(request, page, ticket))
             status = 400
+        elif action == "rate":
+            return ratings.rate_on_page(request, ticket, _ticket_url(request, page, ticket))
+        elif action == "reopen_unhappy":
+            return ratings.reopen_on_page(request, ticket, _ticket_url(request, page, ticket))
         elif action in ("close", "reopen"):
             try:
                 if action == "close":
@@ -148,10 +153,13 @@ def ticket_detail(request, page, code):
         else:
             messages.error(request, _("Unknown action."))
             return redirect(_ticket_url(request, page, ticket))
-    conversation = (
-        Message.objects.filter(ticket=ticket, is_internal=False)
-        .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    conversation = ratings.annotate(
+        list(
+            Message.objects.filter(ticket=ticket, is_internal=False)
+            .select_related("author", "rating")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        ),
+        HelpdeskSettings.for_request(request),
     )
     return _render(
         request,
@@ -162,6 +170,7 @@ def ticket_detail(request, page, code):
         conversation=conversation,
         reply_form=reply_form,
         ticket_url=_ticket_url(request, page, ticket),
+        rating_choices=RatingForm.SCORES,
     )
 
 

@@ -224,7 +224,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
         }
         rows = (
             Message.objects.filter(ticket=self.ticket)
-            .select_related("author", "edited_by")
+            .select_related("author", "edited_by", "rating")
             .annotate(**columns)
             .order_by("created_at", "pk", "attachments__pk")
         )

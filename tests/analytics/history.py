@@ -102,9 +102,7 @@ class History:
             ticket.refresh_from_db()
         workflow.merge(target, sources, user=self.agents[0])
         staff = list(
-            Message.objects.filter(is_staff_reply=True, ticket__in=tickets).select_related(
-                "ticket"
-            )
+            Message.objects.filter(is_staff_reply=True, ticket__in=tickets).select_related("ticket")
         )
         for message in rng.sample(staff, min(2, len(staff))):
             workflow.delete_message(message, user=self.agents[1])

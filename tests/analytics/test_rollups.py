@@ -21,11 +21,7 @@ ZONES = ["Europe/Berlin", "America/New_York"]
 def rollup_rows():
     """The rollups' rows that hold anything, as comparable tuples."""
     counters = [f.name for f in ActivityRollup._meta.fields if f.name not in ("id",)]
-    activity = {
-        tuple(row)
-        for row in ActivityRollup.objects.values_list(*counters)
-        if any(row[4:])
-    }
+    activity = {tuple(row) for row in ActivityRollup.objects.values_list(*counters) if any(row[4:])}
     durations = set(
         DurationRollup.objects.exclude(count=0).values_list(
             "metric", "level", "grain", "day", "department_id", "agent_id", "bucket", "count"

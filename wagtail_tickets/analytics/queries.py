@@ -300,9 +300,7 @@ def agents(scope):
         opened_now[key] = opened_now.get(key, 0) + count
         merged.setdefault(key, zero())
     first = percentiles(
-        DurationRollup.objects.filter(
-            scope.blocks_q(), scope.department_q(), scope.per_agent_q()
-        ),
+        DurationRollup.objects.filter(scope.blocks_q(), scope.department_q(), scope.per_agent_q()),
         metrics=(FIRST_RESPONSE,),
         percents=(50,),
         group_field="agent_id",
@@ -410,7 +408,7 @@ def rating_totals(scope):
     return rating_figures({key: value or 0 for key, value in row.items()})
 
 
-def ratings(scope, *, score=None):
+def ratings(scope, *, scores=None):
     """The ratings given in the scope (their first rating's time), newest first."""
     queryset = Rating.objects.filter(
         scope.department_q("ticket__department_id"),
@@ -419,8 +417,8 @@ def ratings(scope, *, score=None):
     )
     if scope.agent is not None:
         queryset = queryset.filter(agent_id=scope.agent)
-    if score:
-        queryset = queryset.filter(score=score)
+    if scores:
+        queryset = queryset.filter(score__in=scores)
     return queryset.order_by("-created_at", "-pk")
 
 
@@ -467,9 +465,9 @@ def least_helpful(scope, limit=10):
 def articles_from_tickets(scope, limit=20):
     """The latest articles drafted from the scope's tickets, and how many of those were
     first published in the period."""
-    articles = ArticlePage.objects.filter(
-        source_ticket__isnull=False
-    ).filter(scope.department_q("source_ticket__department_id"))
+    articles = ArticlePage.objects.filter(source_ticket__isnull=False).filter(
+        scope.department_q("source_ticket__department_id")
+    )
     published = articles.filter(
         first_published_at__gte=scope.period.starts_at(),
         first_published_at__lt=scope.period.ends_before(),

@@ -39,7 +39,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, FilteredRelation, Max, Q, Subquery
+from django.db.models import DateTimeField, Exists, FilteredRelation, Max, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from ..models import ActivityRollup, DepartmentPage, DurationRollup, Ticket, TopicRollup
 from ..models.ratings import ALL_AGENTS, Grain
@@ -129,47 +130,73 @@ def _stamp(moment):
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def ticket_facts(ticket, messages):
-    """The facts of one ticket (a dict of TICKET_COLUMNS) with its staff messages."""
+#: Counters that come from the staff messages and their ratings; the others come from
+#: the ticket's own columns.
+MESSAGE_COUNTERS = frozenset(
+    COUNTER_INDEX[name]
+    for name in (
+        "replies",
+        "touched",
+        "time_spent",
+        "rated_1",
+        "rated_2",
+        "rated_3",
+        "rated_4",
+        "rated_5",
+    )
+)
+
+
+def _add(activity, moment, agent, counter, amount=1):
+    activity[(_ordinal(moment), agent, COUNTER_INDEX[counter])] += amount
+
+
+def message_part(messages):
+    """(activity, responder, latest) of staff messages in order: replies, time, tickets
+    answered and ratings; the author of the first public reply (None without one); the
+    time of the latest staff message as a stamp."""
+    activity = defaultdict(int)
+    answered = set()
+    responder = None
+    latest = None
+    for _pk, author, at, internal, spent, score, rated_agent, rated_at in messages:
+        latest = _stamp(at)
+        agent = author or 0
+        if spent:
+            _add(activity, at, agent, "time_spent", spent)
+        if internal:
+            continue
+        _add(activity, at, agent, "replies")
+        if agent not in answered:
+            answered.add(agent)
+            _add(activity, at, agent, "touched")
+        if responder is None:
+            responder = agent
+        if score:
+            _add(activity, rated_at, rated_agent or 0, f"rated_{score}")
+    return activity, responder, latest
+
+
+def build_facts(ticket, activity, responder, latest):
+    """The facts of a ticket (a dict of TICKET_COLUMNS) given its message part."""
+    activity = defaultdict(int, activity)
     assignee = ticket["assignee_id"] or 0
     created = ticket["created_at"]
     resolved = ticket["resolved_at"]
     first_response = ticket["first_response_at"]
-    activity = defaultdict(int)
-
-    def add(moment, agent, counter, amount=1):
-        activity[(_ordinal(moment), agent, COUNTER_INDEX[counter])] += amount
-
-    add(created, assignee, "opened")
+    _add(activity, created, assignee, "opened")
     if resolved is not None:
-        add(resolved, assignee, "resolved")
-    answered = set()
-    responder = None
-    for _pk, author, at, internal, spent, score, rated_agent, rated_at in messages:
-        agent = author or 0
-        if spent:
-            add(at, agent, "time_spent", spent)
-        if internal:
-            continue
-        add(at, agent, "replies")
-        if agent not in answered:
-            answered.add(agent)
-            add(at, agent, "touched")
-        if responder is None:
-            responder = agent
-        if score:
-            add(rated_at, rated_agent or 0, f"rated_{score}")
-
+        _add(activity, resolved, assignee, "resolved")
     durations, topics = [], []
     if ticket["merged_into_id"] is None:
         if first_response is not None:
-            responder = responder or 0
-            add(first_response, responder, "first_responses")
+            who = responder or 0
+            _add(activity, first_response, who, "first_responses")
             durations.append(
                 [
                     FIRST_RESPONSE,
                     _ordinal(first_response),
-                    responder,
+                    who,
                     minutes_between(created, first_response),
                 ]
             )
@@ -180,13 +207,13 @@ def ticket_facts(ticket, messages):
             first_target = ticket["priority__first_response_minutes"]
             resolution_target = ticket["priority__resolution_minutes"]
             if first_target or resolution_target:
-                add(resolved, assignee, "sla_total")
+                _add(activity, resolved, assignee, "sla_total")
                 answered_in = (first_response or resolved) - created
                 resolved_in = resolved - created
                 if (not first_target or answered_in <= timedelta(minutes=first_target)) and (
                     not resolution_target or resolved_in <= timedelta(minutes=resolution_target)
                 ):
-                    add(resolved, assignee, "sla_met")
+                    _add(activity, resolved, assignee, "sla_met")
             if ticket["subject_key"]:
                 topics.append(
                     [
@@ -199,10 +226,75 @@ def ticket_facts(ticket, messages):
     return {
         "v": FACTS_VERSION,
         "dept": ticket["department_id"] or 0,
+        "r": responder,
+        "m": latest,
         "a": sorted([*key, amount] for key, amount in activity.items() if amount),
         "d": sorted(durations),
         "t": topics,
     }
+
+
+def ticket_facts(ticket, messages):
+    """The facts of one ticket (a dict of TICKET_COLUMNS) with its staff messages."""
+    return build_facts(ticket, *message_part(messages))
+
+
+def columns_of(ticket):
+    """TICKET_COLUMNS of a ticket instance as it is in memory (saved or about to be)."""
+    priority = ticket.priority
+    return {
+        "department_id": ticket.department_id,
+        "assignee_id": ticket.assignee_id,
+        "created_at": ticket.created_at,
+        "resolved_at": ticket.resolved_at,
+        "first_response_at": ticket.first_response_at,
+        "merged_into_id": ticket.merged_into_id,
+        "status_id": ticket.status_id,
+        "subject_key": ticket.subject_key,
+        "priority__first_response_minutes": priority.first_response_minutes if priority else None,
+        "priority__resolution_minutes": priority.resolution_minutes if priority else None,
+    }
+
+
+def facts_after(old, ticket, message=None):
+    """The new facts of ``ticket`` (an instance with its changes in memory) from its kept
+    facts, when its staff messages are the same or ``message`` was added after all of
+    them; None when that cannot be told (then the messages are read again)."""
+    if not old or old.get("v") != FACTS_VERSION or ticket.merged_into_id is not None:
+        return None
+    activity = defaultdict(int)
+    for ordinal, agent, counter, amount in old["a"]:
+        if counter in MESSAGE_COUNTERS:
+            activity[(ordinal, agent, counter)] += amount
+    responder, latest = old.get("r"), old.get("m")
+    if message is not None and message.is_staff_reply:
+        stamp = _stamp(message.created_at)
+        if latest is not None and stamp < latest:
+            return None  # backdated before another staff message
+        agent = message.author_id or 0
+        more, first, _last = message_part(
+            [
+                (
+                    message.pk,
+                    message.author_id,
+                    message.created_at,
+                    message.is_internal,
+                    message.time_spent_minutes,
+                    None,
+                    None,
+                    None,
+                )
+            ]
+        )
+        answered = {a for (_o, a, c) in activity if c == COUNTER_INDEX["touched"]}
+        for (ordinal, who, counter), amount in more.items():
+            if counter == COUNTER_INDEX["touched"] and who in answered:
+                continue
+            activity[(ordinal, who, counter)] += amount
+        if responder is None and first is not None:
+            responder = agent
+        latest = stamp
+    return build_facts(columns_of(ticket), activity, responder, latest)
 
 
 # --------------------------------------------------------------------------------------
@@ -302,11 +394,14 @@ def _day(ordinal):
     return connection.ops.adapt_datefield_value(date.fromordinal(ordinal))
 
 
+def _datetime(stamp):
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def _moment(stamp):
     if not stamp:
         return None
-    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    return connection.ops.adapt_datetimefield_value(moment)
+    return connection.ops.adapt_datetimefield_value(_datetime(stamp))
 
 
 def write(rows):
@@ -346,11 +441,14 @@ def write(rows):
     )
 
 
-def _refresh_latest(keys):
-    """Recompute ``last_resolved`` of topic rows a ticket left: a maximum cannot be
-    taken back. The tickets of a deleted department have none, and the reports count
-    such ids as "no department", so for those the tickets without a department count."""
-    for grain, block, dept, status, subject_key in keys:
+def _refresh_latest(keys, ticket_id):
+    """Recompute ``last_resolved`` of topic rows ticket ``ticket_id`` left, or now holds
+    with an earlier resolution: a maximum cannot be taken back. ``keys`` maps each row to
+    the ticket's new resolution in it (a stamp), or None. The other tickets are read as
+    saved; this one may not be saved yet. The tickets of a deleted department have none,
+    and the reports count such ids as "no department", so for those the tickets without
+    a department count."""
+    for (grain, block, dept, status, subject_key), stamp in keys.items():
         first = date.fromordinal(block)
         if grain == Grain.DAY:
             after = first + timedelta(days=1)
@@ -361,7 +459,7 @@ def _refresh_latest(keys):
             department = Q(department_id=dept) | (
                 department & ~Exists(DepartmentPage.objects.filter(pk=dept))
             )
-        latest = (
+        latest = Subquery(
             Ticket.objects.filter(
                 department,
                 subject_key=subject_key,
@@ -370,22 +468,26 @@ def _refresh_latest(keys):
                 resolved_at__gte=day_start(first),
                 resolved_at__lt=day_start(after),
             )
+            .exclude(pk=ticket_id)
             .order_by()
             .values("subject_key")
             .annotate(wt_latest=Max("resolved_at"))
             .values("wt_latest")[:1]
         )
+        if stamp is not None:
+            mine = Value(_datetime(stamp), output_field=DateTimeField())
+            latest = Greatest(Coalesce(latest, mine), mine)
         TopicRollup.objects.filter(
             grain=grain,
             day=first,
             department_id=dept,
             status_id=status,
             subject_key=subject_key,
-        ).update(last_resolved=Subquery(latest))
+        ).update(last_resolved=latest)
 
 
-def apply_change(old, new):
-    """Take ``old`` facts back and add ``new`` ones."""
+def apply_change(old, new, ticket_id=None):
+    """Take ``old`` facts of ticket ``ticket_id`` back and add ``new`` ones."""
     rows = Rows()
     rows.add_facts(old, -1)
     rows.add_facts(new, +1)
@@ -395,12 +497,12 @@ def apply_change(old, new):
         before, after = Rows(), Rows()
         before.add_facts({**old, "a": [], "d": []})
         after.add_facts({**new, "a": [], "d": []} if new else None)
-        stale = [
-            key
+        stale = {
+            key: after.topics[key][1] if key in after.topics else None
             for key, (_count, latest) in before.topics.items()
             if key not in after.topics or (after.topics[key][1] or "") < (latest or "")
-        ]
-        _refresh_latest(stale)
+        }
+        _refresh_latest(stale, ticket_id)
 
 
 def record_ticket(ticket):
@@ -414,7 +516,7 @@ def record_ticket(ticket):
     new = ticket_facts(columns, messages)
     if new == old:
         return False
-    apply_change(old, new)
+    apply_change(old, new, ticket.pk)
     Ticket.objects.filter(pk=ticket.pk).update(analytics_facts=new)
     ticket.analytics_facts = new
     return True
@@ -423,20 +525,25 @@ def record_ticket(ticket):
 def new_ticket_facts(ticket):
     """The facts of a ticket being opened, from the unsaved instance (it has no staff
     messages yet), so that opening one costs a single write here."""
-    priority = ticket.priority
-    columns = {
-        "department_id": ticket.department_id,
-        "assignee_id": ticket.assignee_id,
-        "created_at": ticket.created_at,
-        "resolved_at": ticket.resolved_at,
-        "first_response_at": ticket.first_response_at,
-        "merged_into_id": ticket.merged_into_id,
-        "status_id": ticket.status_id,
-        "subject_key": ticket.subject_key,
-        "priority__first_response_minutes": priority.first_response_minutes if priority else None,
-        "priority__resolution_minutes": priority.resolution_minutes if priority else None,
-    }
-    return ticket_facts(columns, [])
+    return build_facts(columns_of(ticket), {}, None, None)
+
+
+def update_ticket(ticket, message=None):
+    """Bring the rollups in line with ``ticket``'s changes before the workflow saves it:
+    ``ticket`` is the locked instance with its changes in memory, ``message`` a staff
+    message just added. Sets ``ticket.analytics_facts``, which the save writes; one query
+    (the rollups' write), or none when nothing changed for the analytics. Falls back to
+    reading the messages when the kept facts cannot tell."""
+    old = ticket.analytics_facts or {}
+    new = facts_after(old, ticket, message)
+    if new is None:
+        loaded = load_tickets([ticket.pk]).get(ticket.pk)
+        messages = loaded[1] if loaded else []
+        new = ticket_facts(columns_of(ticket), messages)
+    if new != old:
+        apply_change(old, new, ticket.pk)
+        ticket.analytics_facts = new
+    return new != old
 
 
 def add_facts(facts):
@@ -449,7 +556,7 @@ def forget_ticket(ticket):
     """Take back what a deleted ticket had added."""
     facts = ticket.analytics_facts
     if facts:
-        apply_change(facts, {})
+        apply_change(facts, {}, ticket.pk)
 
 
 # --------------------------------------------------------------------------------------

@@ -31,8 +31,8 @@ def assign(ticket, assignee, *, user=None, automatic=False):
     previous = locked.assignee if previous_id else None
     locked.assignee = assignee
     locked.updated_at = timezone.now()
-    locked.save(update_fields=["assignee", "updated_at"])
-    rollups.record_ticket(locked)
+    rollups.update_ticket(locked)
+    locked.save(update_fields=["assignee", "updated_at", "analytics_facts"])
     _copy_state(ticket, locked)
     ticket.assignee = assignee
     log(

@@ -57,8 +57,8 @@ def update_fields(ticket, *, user=None, **changes):
     if "subject" in changed:
         locked.subject_key = topic_key(locked.subject)
     locked.updated_at = now
+    rollups.update_ticket(locked)
     locked.save()
-    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
     ticket.department = locked.department
     log(

@@ -80,9 +80,7 @@ def rate(
     now = at or timezone.now()
     ticket = message.ticket
     locked = _lock(ticket)
-    message = (
-        Message.objects.filter(pk=message.pk, ticket=locked).select_related("author").first()
-    )
+    message = Message.objects.filter(pk=message.pk, ticket=locked).select_related("author").first()
     if message is None or not is_rateable(message):
         raise WorkflowError(_("Only replies from the support team can be rated."))
     rating = Rating.objects.filter(message=message).first()

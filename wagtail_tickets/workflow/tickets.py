@@ -269,9 +269,9 @@ def post_reply(
     else:
         locked.due_at = _due_at(locked, locked.priority, now)
     locked.updated_at = now
+    rollups.update_ticket(locked, message)
     locked.save()
     locked.refresh_from_db(fields=["message_count", "time_spent_minutes"])
-    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
 
     log(
@@ -332,8 +332,8 @@ def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
         return False
     old = _apply_status(locked, status, now)
     locked.updated_at = now
+    rollups.update_ticket(locked)
     locked.save()
-    rollups.record_ticket(locked)
     _copy_state(ticket, locked)
     _log_status(ticket, old, status, user, now)
     _send_after_commit(

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 # The desk's modules register their own hooks when imported.
-from .admin import config, dashboard, inbox, reports, ticket  # noqa: F401
+from .admin import analytics, config, dashboard, inbox, reports, ticket  # noqa: F401
 from .admin.menu import HelpdeskViewSetGroup
 
 LOG_ACTIONS = {

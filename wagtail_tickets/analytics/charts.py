@@ -14,6 +14,7 @@ from itertools import count
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 #: Print colours of the series (the CSS variables default to the same).
 COLOURS = ("#2563eb", "#059669", "#d97706", "#7c3aed", "#db2777")
@@ -39,6 +40,24 @@ class Chart:
 
     def __post_init__(self):
         self.svg = mark_safe(self.svg.replace("{ID}", self.chart_id))
+
+    @property
+    def table_html(self):
+        """The figures as the rows of a table, built here: a template loop over a year of
+        weeks cost more than the chart."""
+        head = "".join(
+            f'<th scope="col">{escape(heading or gettext("Period"))}</th>' for heading in self.head
+        )
+        body = "".join(
+            f'<tr><th scope="row">{escape(row[0])}</th>'
+            + "".join(f"<td>{escape(cell)}</td>" for cell in row[1:])
+            + "</tr>"
+            for row in self.rows
+        )
+        if not body:
+            empty = escape(gettext("No figures in this period."))
+            body = f'<tr><td colspan="{len(self.head)}">{empty}</td></tr>'
+        return mark_safe(f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>")
 
 
 def nice_ceiling(value):

@@ -16,10 +16,23 @@ of tickets.
 
 from collections import defaultdict
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q, Sum
 
 LEVELS = (2, 1, 0)
 FANOUT_SHIFT = 5  # level n buckets hold 32 buckets of level n - 1
+
+
+def raw_rows(queryset):
+    """Rows as plain tuples, without Django's per-value converters."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing, e.g. no departments
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def rank(percent, total):
@@ -58,11 +71,13 @@ def percentiles(rows, *, metrics, percents, group_field=None, group_of=None):
         if condition is not None:
             queryset = queryset.filter(condition)
         result = defaultdict(lambda: defaultdict(int))
-        for row in queryset.order_by().values(*fields).annotate(wt_n=Sum("count")):
-            if not row["wt_n"]:
+        grouped = queryset.order_by().values(*fields).annotate(wt_n=Sum("count"))
+        for row in raw_rows(grouped.values_list(*fields, "wt_n")):
+            metric, bucket, *group, n = row
+            if not n:
                 continue
-            group = group_of(row[group_field]) if group_field else None
-            result[(group, row["metric"])][row["bucket"]] += row["wt_n"]
+            group = group_of(group[0]) if group_field else None
+            result[(group, metric)][bucket] += n
         return {key: sorted(buckets.items()) for key, buckets in result.items()}
 
     top = counts(LEVELS[0])

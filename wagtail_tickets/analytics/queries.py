@@ -11,7 +11,8 @@ Ids of departments and users that no longer exist are counted as 0 ("no departme
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
@@ -26,11 +27,20 @@ from ..models import (
     Ticket,
 )
 from ..models.ratings import ALL_AGENTS, SATISFIED_SCORES, Grain
-from .percentiles import percentiles
+from .percentiles import percentiles, raw_rows
 from .periods import Period, today
 from .rollups import COUNTERS, FIRST_RESPONSE, RESOLUTION
 
 SCORES = (1, 2, 3, 4, 5)
+#: The counts the agents screen shows; an agent with none of them is left out.
+AGENT_COUNTERS = (
+    "replies",
+    "touched",
+    "resolved",
+    "time_spent",
+    "first_responses",
+    *(f"rated_{score}" for score in SCORES),
+)
 #: The counts the departments screen shows; a department with none of them is left out.
 DEPARTMENT_COUNTERS = (
     "opened",
@@ -86,6 +96,10 @@ class Scope:
         return dept if dept in self.known_departments else 0
 
     def blocks_q(self):
+        return self._blocks_q
+
+    @cached_property
+    def _blocks_q(self):
         months, ranges = self.period.blocks()
         condition = Q(pk__in=[])
         if months:
@@ -106,12 +120,11 @@ class Scope:
 # --------------------------------------------------------------------------------------
 
 
+SUMMED = tuple(f"wt_{name}" for name in COUNTERS)
+
+
 def _sums():
-    return {name: Sum(name) for name in COUNTERS}
-
-
-def _clean(row):
-    return {name: row.get(name) or 0 for name in COUNTERS}
+    return {f"wt_{name}": Sum(name) for name in COUNTERS}
 
 
 def _add(total, row):
@@ -160,9 +173,13 @@ def open_tickets(scope):
 # --------------------------------------------------------------------------------------
 
 
+def as_date(value):
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
 def daily(scope, until):
     """{day: counters} from the period's first day to ``until``, one query."""
-    rows = (
+    rows = raw_rows(
         ActivityRollup.objects.filter(
             scope.department_q(),
             scope.agent_family_q(),
@@ -173,8 +190,12 @@ def daily(scope, until):
         .order_by()
         .values("day")
         .annotate(**_sums())
+        .values_list("day", *SUMMED)
     )
-    return {row["day"]: _clean(row) for row in rows}
+    return {
+        as_date(row[0]): dict(zip(COUNTERS, (value or 0 for value in row[1:]), strict=True))
+        for row in rows
+    }
 
 
 def series_buckets(period):
@@ -201,9 +222,9 @@ def overview(scope):
     backlog_now = open_tickets(scope).count()
 
     totals = zero()
-    for day in period.each_day():
-        if day in days:
-            _add(totals, days[day])
+    for day, counts in days.items():
+        if period.start <= day <= period.end:
+            _add(totals, counts)
     # The backlog at the end of a day: the backlog now, less what was opened after that
     # day, plus what was resolved after it.
     later = 0
@@ -214,23 +235,25 @@ def overview(scope):
         counts = days.get(day)
         if counts:
             later += counts["opened"] - counts["resolved"]
-    series = []
-    for first, last in series_buckets(period):
-        bucket = zero()
-        day = first
-        while day <= last:
-            if day in days:
-                _add(bucket, days[day])
-            day += timedelta(days=1)
-        series.append(
-            {
-                "first": first,
-                "last": last,
-                "opened": bucket["opened"],
-                "resolved": bucket["resolved"],
-                "backlog": backlog_after[last] if last <= now_day else None,
-            }
-        )
+    series = [
+        {
+            "first": first,
+            "last": last,
+            "opened": 0,
+            "resolved": 0,
+            "backlog": backlog_after[last] if last <= now_day else None,
+        }
+        for first, last in series_buckets(period)
+    ]
+    bucket_of = {}
+    for index, row in enumerate(series):
+        for offset in range((row["last"] - row["first"]).days + 1):
+            bucket_of[row["first"] + timedelta(days=offset)] = index
+    for day, counts in days.items():
+        index = bucket_of.get(day)
+        if index is not None:
+            series[index]["opened"] += counts["opened"]
+            series[index]["resolved"] += counts["resolved"]
     durations = percentiles(
         DurationRollup.objects.filter(
             scope.blocks_q(), scope.department_q(), scope.agent_family_q()
@@ -265,13 +288,17 @@ def overview(scope):
 
 
 def _grouped(scope, field_name, family):
-    rows = (
+    rows = raw_rows(
         ActivityRollup.objects.filter(scope.blocks_q(), scope.department_q(), family)
         .order_by()
         .values(field_name)
         .annotate(**_sums())
+        .values_list(field_name, *SUMMED)
     )
-    return {row[field_name]: _clean(row) for row in rows}
+    return {
+        row[0]: dict(zip(COUNTERS, (value or 0 for value in row[1:]), strict=True))
+        for row in rows
+    }
 
 
 def agents(scope):
@@ -309,8 +336,8 @@ def agents(scope):
     total_replies = sum(counts["replies"] for counts in merged.values())
     result = []
     for pk, counts in merged.items():
-        if not any(counts.values()) and not opened_now.get(pk):
-            continue  # every fact it had was taken back
+        if not any(counts[name] for name in AGENT_COUNTERS) and not opened_now.get(pk):
+            continue  # nothing the screen shows (e.g. only tickets opened for them)
         user = users.get(pk)
         result.append(
             {

@@ -14,7 +14,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
-from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.reports import ReportView
 
 from ...analytics import charts, queries
@@ -22,13 +21,20 @@ from ...models.ratings import UNHAPPY_SCORES
 from ...permissions import sees_all_departments
 from .filters import AnalyticsFilterSet, RatingsFilterSet, load_choices
 from .format import (
+    CommentColumn,
+    FastTable,
     FormattedColumn,
-    TemplateColumn,
+    ScoreColumn,
+    TicketColumn,
     duration,
     neutralise,
     percent,
     score,
+    short_date,
+    short_datetime,
 )
+
+Column = FormattedColumn
 
 NAMESPACE = "helpdesk_analytics"
 PERMISSION = "wagtail_tickets.view_analytics"
@@ -48,6 +54,7 @@ class AnalyticsView(ReportView):
     header_icon = "crosshairs"
     permission_policy = None
     paginate_by = None
+    table_class = FastTable
     export_filename = "analytics"
 
     def __init__(self, **kwargs):
@@ -257,8 +264,8 @@ class OverviewView(AnalyticsView):
         "backlog": _("Backlog at the end"),
     }
     columns = [
-        DateColumn("first", label=_("From")),
-        DateColumn("last", label=_("To")),
+        FormattedColumn("first", label=_("From"), formatter=short_date),
+        FormattedColumn("last", label=_("To"), formatter=short_date),
         Column("opened", label=_("New")),
         Column("resolved", label=_("Resolved")),
         FormattedColumn("backlog", label=_("Backlog at the end")),
@@ -528,12 +535,12 @@ class RatingsView(AnalyticsView):
     @cached_property
     def columns(self):
         return [
-            DateColumn("created_at", label=_("Rated")),
-            TemplateColumn("score", "rating_score_cell.html", label=_("Score")),
-            TemplateColumn("comment", "rating_comment_cell.html", label=_("Comment")),
+            FormattedColumn("created_at", label=_("Rated"), formatter=short_datetime),
+            ScoreColumn("score", label=_("Score")),
+            CommentColumn("comment", label=_("Comment")),
             Column("agent_name", label=_("Agent")),
             Column("department_title", label=_("Department")),
-            TemplateColumn("ticket", "rating_ticket_cell.html", label=_("Ticket")),
+            TicketColumn("ticket", label=_("Ticket")),
         ]
 
     def get_rows(self):

@@ -9,16 +9,28 @@ MANAGE = Path(__file__).resolve().parent.parent / "example_site" / "manage.py"
 
 CHECK = """
 from django.test import Client
-from wagtail_tickets.models import ArticlePage, Ticket
+from home.demo.history import HISTORY_TICKETS
+from wagtail_tickets.analytics import rollups
+from wagtail_tickets.models import ActivityRollup, ArticlePage, Rating, Ticket
 client = Client(HTTP_HOST="localhost")
 for path in ("/", "/support/", "/support/help/", "/support/help/search/?q=invoice",
              "/support/technical/"):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-assert Ticket.objects.count() == 50, Ticket.objects.count()
+# The 50 recent tickets and a year of older history.
+assert Ticket.objects.count() == 50 + HISTORY_TICKETS, Ticket.objects.count()
+assert Rating.objects.filter(score__lte=2).exists() and Rating.objects.count() > 50
 assert ArticlePage.objects.live().count() >= 5
 assert client.login(username="olga", password="demo-staff")
 assert client.get("/admin/").status_code == 200
+# The manager reads a year of analytics, kept by the workflow exactly as a rebuild has it.
+assert client.login(username="mira", password="demo-staff")
+assert client.get("/admin/helpdesk/analytics/?period=365").status_code == 200
+kept = sorted(ActivityRollup.objects.exclude(opened=0, replies=0).values_list(
+    "grain", "day", "department_id", "agent_id", "opened", "resolved", "replies", "rated_5"))
+rollups.rebuild()
+assert kept == sorted(ActivityRollup.objects.exclude(opened=0, replies=0).values_list(
+    "grain", "day", "department_id", "agent_id", "opened", "resolved", "replies", "rated_5"))
 print("demo ok")
 """
 

@@ -61,14 +61,18 @@ class Chart:
 
 
 def nice_ceiling(value):
-    """A round upper bound for an axis (1, 2, 5 times a power of ten)."""
+    """A round upper bound for an axis: four ticks of 1, 2 or 5 times a power of ten
+    (4, 8, 20, 40, 80, 200...), or the value itself up to 4."""
     if value <= 0:
         return 1
-    power = 10 ** math.floor(math.log10(value))
+    if value <= 4:
+        return math.ceil(value)
+    wanted = value / 4
+    power = 10 ** math.floor(math.log10(wanted))
     for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power  # pragma: no cover
+        if step * power >= wanted:
+            return 4 * step * power
+    return 40 * power  # pragma: no cover
 
 
 def _number(value):
@@ -87,11 +91,13 @@ def _svg_open(width, height):
     return (
         f'<svg class="wt-chart__svg" viewBox="0 0 {width} {height}" width="100%" '
         f'preserveAspectRatio="xMinYMin meet" role="img" aria-labelledby="{{ID}}-title" '
-        f'xmlns="http://www.w3.org/2000/svg" {FONT} font-size="11">'
+        f'xmlns="http://www.w3.org/2000/svg" {FONT} font-size="12">'
     )
 
 
 def _y_axis(parts, top, bottom, left, right, ceiling, ticks=4):
+    if ceiling < ticks and ceiling == int(ceiling):
+        ticks = max(int(ceiling), 1)  # whole numbers only: counts have no halves
     for n in range(ticks + 1):
         value = ceiling * n / ticks
         y = bottom - (bottom - top) * n / ticks
@@ -189,8 +195,9 @@ def lines(title, description, labels, series, *, width=720, height=220):
     return Chart(title, description, "".join(parts), ["", *(s.name for s in series)], rows)
 
 
-def hbars(title, description, items, *, value_label, share=False, width=720):
-    """Horizontal bars, one per (label, value) item; ``share`` shows values as percent."""
+def hbars(title, description, items, *, value_label, share=False, formatter=None, width=720):
+    """Horizontal bars, one per (label, value) item; ``share`` shows values as percent,
+    ``formatter`` turns a value into the text shown."""
     row = 26
     label_width = 200
     left, right = label_width + 8, width - 60
@@ -202,7 +209,10 @@ def hbars(title, description, items, *, value_label, share=False, width=720):
     for n, (label, value) in enumerate(items):
         y = 6 + row * n
         length = (right - left) * (value or 0) / ceiling
-        shown = f"{(value or 0) * 100:.0f} %" if share else _number(value)
+        if formatter is not None:
+            shown = formatter(value)
+        else:
+            shown = f"{(value or 0) * 100:.0f} %" if share else _number(value)
         text = label if len(label) <= 32 else label[:31] + "…"
         parts.append(
             f'<text x="{label_width}" y="{y + 15}" text-anchor="end" fill="currentColor">'
@@ -214,7 +224,12 @@ def hbars(title, description, items, *, value_label, share=False, width=720):
         )
     parts.append("</svg>")
     rows = [
-        [label, f"{(value or 0) * 100:.1f} %" if share else _number(value)]
+        [
+            label,
+            formatter(value)
+            if formatter is not None
+            else (f"{(value or 0) * 100:.1f} %" if share else _number(value)),
+        ]
         for label, value in items
     ]
     return Chart(title, description, "".join(parts), ["", value_label], rows)

@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, FloatField, Q, Sum
+from django.db.models.functions import Cast
 
 from .. import deflection
 from ..models import (
@@ -296,8 +297,7 @@ def _grouped(scope, field_name, family):
         .values_list(field_name, *SUMMED)
     )
     return {
-        row[0]: dict(zip(COUNTERS, (value or 0 for value in row[1:]), strict=True))
-        for row in rows
+        row[0]: dict(zip(COUNTERS, (value or 0 for value in row[1:]), strict=True)) for row in rows
     }
 
 
@@ -463,7 +463,8 @@ def article_q(scope, name="department_id"):
 
 
 def least_helpful(scope, limit=10):
-    """Articles with "not helpful" votes in the period, the most such votes first."""
+    """Articles with "not helpful" votes in the period, the largest share of such votes
+    first (then the most of them)."""
     votes = ArticleVote.objects.filter(
         created_at__gte=scope.period.starts_at(), created_at__lt=scope.period.ends_before()
     ).filter(article_q(scope, "article__department_id"))
@@ -475,7 +476,10 @@ def least_helpful(scope, limit=10):
             wt_yes=Count("pk", filter=Q(helpful=True)),
         )
         .filter(wt_no__gt=0)
-        .order_by("-wt_no", "wt_yes", "article__title", "article_id")[:limit]
+        .annotate(
+            wt_share=Cast("wt_no", FloatField()) / Cast(F("wt_no") + F("wt_yes"), FloatField())
+        )
+        .order_by("-wt_share", "-wt_no", "article__title", "article_id")[:limit]
     )
     return [
         {

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
 from wagtail.admin.views.reports import ReportView
+from wagtail.admin.widgets.button import Button
 
 from ...analytics import charts, queries
 from ...models.ratings import UNHAPPY_SCORES
@@ -275,18 +276,29 @@ class OverviewView(AnalyticsView):
     def figures(self):
         return queries.overview(self.scope)
 
+    @cached_property
+    def pdf_url(self):
+        query = self.filter_query()
+        return reverse(f"{NAMESPACE}:overview_pdf") + (f"?{query}" if query else "")
+
+    @cached_property
+    def header_more_buttons(self):
+        return [
+            *super().header_more_buttons,
+            Button(_("Download PDF"), url=self.pdf_url, icon_name="download", priority=80),
+        ]
+
     def get_rows(self):
         return self.figures["series"]
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)
         figures = self.figures
-        query = self.filter_query()
         context.update(
             figures=figures,
             facts=overview_facts(figures),
             charts=overview_charts(figures),
-            pdf_url=reverse(f"{NAMESPACE}:overview_pdf") + (f"?{query}" if query else ""),
+            pdf_url=self.pdf_url,
         )
         return context
 
@@ -491,10 +503,11 @@ class DepartmentsView(AnalyticsView):
         timed = [row for row in self.rows if row["first_response_median"] is not None]
         context["charts"] = [
             charts.hbars(
-                gettext("Median first response, in minutes"),
+                gettext("Median first response"),
                 gettext("Half of the first responses of each department came this fast."),
                 [(row["department"], row["first_response_median"]) for row in timed],
-                value_label=gettext("Minutes"),
+                value_label=gettext("Median first response"),
+                formatter=duration,
             )
         ]
         return context

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ...analytics import rollups
 
@@ -19,11 +20,17 @@ class Command(BaseCommand):
 
         def progress(done, total):
             if options["verbosity"] > 1:
-                message = _("%(done)d of %(total)d tickets") % {"done": done, "total": total}
+                message = ngettext(
+                    "%(done)d of %(total)d ticket", "%(done)d of %(total)d tickets", total
+                ) % {"done": done, "total": total}
                 self.stdout.write(message)
 
         count = rollups.rebuild(progress=progress)
         self.stdout.write(
-            _("Analytics rebuilt from %(count)d tickets in %(seconds).1f s.")
+            ngettext(
+                "Analytics rebuilt from %(count)d ticket in %(seconds).1f s.",
+                "Analytics rebuilt from %(count)d tickets in %(seconds).1f s.",
+                count,
+            )
             % {"count": count, "seconds": time.perf_counter() - started}
         )

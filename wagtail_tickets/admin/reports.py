@@ -319,17 +319,19 @@ class FrequentRequestsView(ReportView):
 
     def get_queryset(self):
         options = self.options
-        order = {pk: n for n, (pk, _title) in enumerate(sorted(
+        by_title = sorted(
             self.department_titles.items(), key=lambda item: (item[1].lower(), item[0])
-        ))}
+        )
         groups = queries.topic_groups(
             self.scope,
             status_ids=self.status_ids,
             minimum=options["minimum"],
             exclude_keys=covered_keys() if options["only_uncovered"] else None,
-            title_order=order,
+            title_order={pk: n for n, (pk, _title) in enumerate(by_title)},
         )
-        return self.order_queryset(groups)
+        # Every group in one query, paginated here: a page needs them all sorted anyway,
+        # and the paginator's COUNT would group the period's rollups a second time.
+        return list(self.order_queryset(groups))
 
     def filter_queryset(self, queryset):
         # Already applied in get_queryset, partly before grouping.

@@ -40,6 +40,10 @@ def next_month(day):
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def quarter_start(day):
+    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+
+
 def minutes_between(start, end):
     """Whole minutes from ``start`` to ``end`` (elapsed time, so a daylight-saving
     change does not add or remove an hour); never negative."""
@@ -72,17 +76,24 @@ class Period:
         return day_start(self.end + timedelta(days=1))
 
     def blocks(self):
-        """(month starts, day ranges): the months that lie wholly inside the period,
-        and (first, last) ranges of the days outside them. Rollups hold both grains, so
-        a year is read as about 12 month rows and up to 60 day rows per key."""
-        months, ranges = [], []
+        """(quarter starts, month starts, days) that together make the period: the
+        calendar quarters that lie wholly inside it, the other whole months, and the
+        days left at its edges. Rollups hold all three grains, so a year reads about 5
+        quarter and month rows and up to 60 day rows per key instead of 365."""
+        quarters, months, days = [], [], []
         current = self.start
         while current <= self.end:
             following = next_month(current)
             month_end = following - timedelta(days=1)
             if current.day == 1 and month_end <= self.end:
+                quarter_end = next_month(next_month(following)) - timedelta(days=1)
+                if current.month % 3 == 1 and quarter_end <= self.end:
+                    quarters.append(current)
+                    current = quarter_end + timedelta(days=1)
+                    continue
                 months.append(current)
             else:
-                ranges.append((current, min(month_end, self.end)))
+                last = min(month_end, self.end)
+                days.extend(current + timedelta(days=n) for n in range((last - current).days + 1))
             current = following
-        return months, ranges
+        return quarters, months, days

@@ -31,8 +31,9 @@ What counts where (days in the site's time zone, see ``periods``):
 - ratings: the day of the first rating, for the agent rated, by score.
 - topics: resolved tickets with a topic key, by status, for "Frequent requests".
 
-Each fact is added to a day row and a month row, and for the agent and for the
-department's total (``ALL_AGENTS``); durations also in 32- and 1,024-minute buckets.
+Each fact is added to a day row, a month row and a quarter row, and for the agent and
+for the department's total (``ALL_AGENTS``); durations also in 32- and 1,024-minute
+buckets.
 """
 
 from collections import defaultdict
@@ -44,7 +45,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from ..models import ActivityRollup, DepartmentPage, DurationRollup, Ticket, TopicRollup
 from ..models.ratings import ALL_AGENTS, Grain
-from .periods import day_start, local_day, minutes_between
+from .periods import day_start, local_day, minutes_between, next_month, quarter_start
 
 FACTS_VERSION = 1
 COUNTERS = (
@@ -315,26 +316,32 @@ class Rows:
         if not facts:
             return
         dept = facts["dept"]
-        months = {}
+        cache = {}
 
-        def month_of(ordinal):
-            month = months.get(ordinal)
-            if month is None:
-                month = months[ordinal] = date.fromordinal(ordinal).replace(day=1).toordinal()
-            return month
+        def blocks_of(ordinal):
+            """((grain, first day's ordinal), ...) of the day, month and quarter."""
+            blocks = cache.get(ordinal)
+            if blocks is None:
+                day = date.fromordinal(ordinal)
+                blocks = cache[ordinal] = (
+                    (Grain.DAY, ordinal),
+                    (Grain.MONTH, day.replace(day=1).toordinal()),
+                    (Grain.QUARTER, quarter_start(day).toordinal()),
+                )
+            return blocks
 
         for ordinal, agent, counter, amount in facts["a"]:
-            for grain, block in ((Grain.DAY, ordinal), (Grain.MONTH, month_of(ordinal))):
+            for grain, block in blocks_of(ordinal):
                 for who in (agent, ALL_AGENTS):
                     self.activity[(grain, block, dept, who)][counter] += sign * amount
         for metric, ordinal, agent, minutes in facts["d"]:
-            for grain, block in ((Grain.DAY, ordinal), (Grain.MONTH, month_of(ordinal))):
+            for grain, block in blocks_of(ordinal):
                 for who in (agent, ALL_AGENTS):
                     for level, shift in enumerate(LEVEL_SHIFTS):
                         key = (metric, level, grain, block, dept, who, minutes >> shift)
                         self.durations[key] += sign
         for ordinal, status, subject_key, resolved in facts["t"]:
-            for grain, block in ((Grain.DAY, ordinal), (Grain.MONTH, month_of(ordinal))):
+            for grain, block in blocks_of(ordinal):
                 entry = self.topics.setdefault((grain, block, dept, status, subject_key), [0, None])
                 entry[0] += sign
                 if sign > 0 and (entry[1] is None or resolved > entry[1]):
@@ -418,10 +425,10 @@ def write(rows):
     )
     _upsert(
         DurationRollup,
-        ("metric", "level", "grain", "day", "department_id", "agent_id", "bucket"),
+        ("metric", "level", "grain", "day", "bucket", "agent_id", "department_id"),
         ("count",),
         [
-            (metric, level, grain, _day(block), dept, agent, bucket, count)
+            (metric, level, grain, _day(block), bucket, agent, dept, count)
             for (metric, level, grain, block, dept, agent, bucket), count in sorted(
                 rows.durations.items()
             )
@@ -452,8 +459,10 @@ def _refresh_latest(keys, ticket_id):
         first = date.fromordinal(block)
         if grain == Grain.DAY:
             after = first + timedelta(days=1)
+        elif grain == Grain.MONTH:
+            after = next_month(first)
         else:
-            after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            after = next_month(next_month(next_month(first)))
         department = Q(department_id__isnull=True)
         if dept:
             department = Q(department_id=dept) | (

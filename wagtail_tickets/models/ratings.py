@@ -97,11 +97,12 @@ class Rating(models.Model):
 
 
 class Grain(models.TextChoices):
-    """How much time a rollup row covers: reports add months inside their period and
-    days at its edges, so a year costs about 13 + 60 rows per key instead of 365."""
+    """How much time a rollup row covers: reports add the quarters and months inside
+    their period and the days at its edges (``Period.blocks``)."""
 
     DAY = "d", _("day")
     MONTH = "m", _("month")
+    QUARTER = "q", _("quarter")
 
 
 #: agent_id of the rows that hold a department's total over all agents.
@@ -176,7 +177,9 @@ class DurationRollup(models.Model):
         verbose_name_plural = _("duration rollups")
         constraints = [
             models.UniqueConstraint(
-                fields=["metric", "level", "grain", "day", "department_id", "agent_id", "bucket"],
+                # Bucket right after the day: a percentile reads a range of buckets on
+                # each day, month and quarter of the period.
+                fields=["metric", "level", "grain", "day", "bucket", "agent_id", "department_id"],
                 name="wt_duration_key",
             )
         ]

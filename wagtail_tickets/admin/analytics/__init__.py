@@ -1,9 +1,11 @@
 """The managers' analytics in the Helpdesk menu: overview, agents, departments, ratings,
 knowledge base, and the overview as a PDF.
 
-views.py    the screens (Wagtail report views) and the PDF
-filters.py  the period, department and agent filters
-format.py   durations, shares and scores as shown; spreadsheet cells made safe
+base.py         what every screen shares: access, filters, scope, navigation, exports
+overview.py     the overview and its PDF
+agents.py, departments.py, ratings.py, knowledge.py   the other screens
+filters.py      the period, department and agent filters
+format.py       durations, shares and scores as shown; spreadsheet cells made safe
 """
 
 from django.urls import include, path, reverse_lazy
@@ -12,7 +14,20 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from ..menu import HELPDESK_MENU_HOOK
-from .views import NAMESPACE, VIEWS, OverviewPDFView, can_view_analytics
+from .agents import AgentsView
+from .base import NAMESPACE, can_view_analytics
+from .departments import DepartmentsView
+from .knowledge import KnowledgeBaseView
+from .overview import OverviewPDFView, OverviewView
+from .ratings import RatingsView
+
+VIEWS = {
+    "overview": OverviewView,
+    "agents": AgentsView,
+    "departments": DepartmentsView,
+    "ratings": RatingsView,
+    "knowledge_base": KnowledgeBaseView,
+}
 
 
 @hooks.register("register_admin_urls")

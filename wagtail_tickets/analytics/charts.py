@@ -200,7 +200,7 @@ def hbars(title, description, items, *, value_label, share=False, formatter=None
     ``formatter`` turns a value into the text shown."""
     row = 26
     label_width = 200
-    left, right = label_width + 8, width - 60
+    left, right = label_width + 8, width - (110 if formatter is not None else 60)
     height = 12 + row * max(len(items), 1)
     ceiling = max([value or 0 for _label, value in items] or [0]) or 1
     if share:

@@ -200,10 +200,14 @@ def daily(scope, until):
     }
 
 
+#: Periods up to this many days are charted per day, longer ones per week.
+DAILY_DAYS = 31
+
+
 def series_buckets(period):
-    """The chart's buckets: (first day, last day) per day up to 31 days, else per week
-    (Monday to Sunday, cut at the period's ends)."""
-    if period.days <= 31:
+    """The chart's buckets: (first day, last day) per day up to DAILY_DAYS days, else per
+    week (Monday to Sunday, cut at the period's ends)."""
+    if period.days <= DAILY_DAYS:
         return [(day, day) for day in period.each_day()]
     buckets = []
     first = period.start

@@ -1,7 +1,7 @@
 """Agents: who works for two, and who could speed up."""
 
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ...analytics import charts, queries
@@ -53,7 +53,7 @@ class AgentsView(AnalyticsView):
             FormattedColumn("agent", label=_("Agent")),
             FormattedColumn("replies", label=_("Replies")),
             FormattedColumn("touched", label=_("Tickets answered")),
-            FormattedColumn("resolved", label=_("Resolved")),
+            FormattedColumn("resolved", label=pgettext_lazy("tickets counted", "Resolved")),
             FormattedColumn("time_spent", label=_("Time spent"), formatter=duration),
             FormattedColumn("open_now", label=_("Open now")),
             FormattedColumn(

@@ -1,7 +1,7 @@
 """Departments: reaction speed and satisfaction per department."""
 
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ...analytics import charts, queries
@@ -48,8 +48,8 @@ class DepartmentsView(AnalyticsView):
     def columns(self):
         return [
             FormattedColumn("department", label=_("Department")),
-            FormattedColumn("opened", label=_("New")),
-            FormattedColumn("resolved", label=_("Resolved")),
+            FormattedColumn("opened", label=pgettext_lazy("tickets counted", "New")),
+            FormattedColumn("resolved", label=pgettext_lazy("tickets counted", "Resolved")),
             FormattedColumn("backlog_now", label=_("Backlog now")),
             FormattedColumn(
                 "first_response_median", label=_("First response, median"), formatter=duration

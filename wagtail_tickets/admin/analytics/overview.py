@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets.button import Button
 
@@ -15,7 +15,7 @@ from .format import FormattedColumn, duration, percent, score, short_date
 
 def overview_charts(figures):
     series = figures["series"]
-    weekly = len(series) and series[0]["first"] != series[0]["last"] or len(series) > 31
+    weekly = figures["period"].days > queries.DAILY_DAYS
     labels = [row["first"].strftime("%d.%m") for row in series]
     per = gettext("per week") if weekly else gettext("per day")
     return [
@@ -25,8 +25,12 @@ def overview_charts(figures):
             % {"unit": gettext("week") if weekly else gettext("day")},
             labels,
             [
-                charts.Series(gettext("New"), [row["opened"] for row in series], 0),
-                charts.Series(gettext("Resolved"), [row["resolved"] for row in series], 1),
+                charts.Series(
+                    pgettext("tickets counted", "New"), [row["opened"] for row in series], 0
+                ),
+                charts.Series(
+                    pgettext("tickets counted", "Resolved"), [row["resolved"] for row in series], 1
+                ),
             ],
         ),
         charts.lines(
@@ -93,8 +97,8 @@ class OverviewView(AnalyticsView):
     columns = [
         FormattedColumn("first", label=_("From"), formatter=short_date),
         FormattedColumn("last", label=_("To"), formatter=short_date),
-        FormattedColumn("opened", label=_("New")),
-        FormattedColumn("resolved", label=_("Resolved")),
+        FormattedColumn("opened", label=pgettext_lazy("tickets counted", "New")),
+        FormattedColumn("resolved", label=pgettext_lazy("tickets counted", "Resolved")),
         FormattedColumn("backlog", label=_("Backlog at the end")),
     ]
 

@@ -55,15 +55,17 @@ def _locate(counts, ranks):
     return located
 
 
-def percentiles(rows, *, metrics, percents, group_field=None, group_of=None):
+def percentiles(rows, *, metrics, percents, count=None, group_field=None, group_of=None):
     """Percentiles of ``rows`` (a DurationRollup queryset already limited to the period,
-    departments and agent family of a scope).
+    departments and agent family of a scope), summing ``count`` (an expression; by
+    default the rows' counts, see ``Scope.sum`` for days taken away).
 
     Returns {(group, metric): {"count": N, percent: minutes or None, ...}}; ``group`` is
     None without ``group_field``; ``group_of`` maps a raw group id to the group it counts
     for (ids of deleted departments or users to 0).
     """
     group_of = group_of or (lambda value: value)
+    count = count if count is not None else Sum("count")
     fields = ["metric", "bucket", *([group_field] if group_field else [])]
 
     def counts(level, condition=None):
@@ -71,7 +73,7 @@ def percentiles(rows, *, metrics, percents, group_field=None, group_of=None):
         if condition is not None:
             queryset = queryset.filter(condition)
         result = defaultdict(lambda: defaultdict(int))
-        grouped = queryset.order_by().values(*fields).annotate(wt_n=Sum("count"))
+        grouped = queryset.order_by().values(*fields).annotate(wt_n=count)
         for row in raw_rows(grouped.values_list(*fields, "wt_n")):
             metric, bucket, *group, n = row
             if not n:

@@ -97,3 +97,42 @@ class Period:
                 days.extend(current + timedelta(days=n) for n in range((last - current).days + 1))
             current = following
         return quarters, months, days
+
+    def signed_blocks(self, now_day=None):
+        """(quarter starts, month starts, days to add, days to take away): the same
+        period with its edge months read whole where that is cheaper, less the days
+        outside the period. Only for sums (a maximum cannot be taken away). Days after
+        ``now_day`` (today) cost nothing to take away: nothing has happened on them yet
+        (and if something has, taking it away is still exact)."""
+        now_day = now_day or today()
+        quarters, months, days = self.blocks()
+        inside_by_month = {}
+        for day in days:
+            inside_by_month.setdefault(month_start(day), []).append(day)
+        whole = set(months)
+        for quarter in quarters:
+            whole.update({quarter, next_month(quarter), next_month(next_month(quarter))})
+        add, take = [], []
+        for first, inside in inside_by_month.items():
+            following = next_month(first)
+            outside = [
+                first + timedelta(days=n)
+                for n in range((following - first).days)
+                if not self.start <= first + timedelta(days=n) <= self.end
+            ]
+            if sum(1 for day in outside if day <= now_day) < len(inside):
+                whole.add(first)
+                take.extend(outside)
+            else:
+                add.extend(inside)
+        quarters, months = [], []
+        for first in sorted(whole):
+            if first in whole and first.month % 3 == 1:
+                second, third = next_month(first), next_month(next_month(first))
+                if second in whole and third in whole:
+                    quarters.append(first)
+                    continue
+            if any(q <= first < next_month(next_month(next_month(q))) for q in quarters):
+                continue
+            months.append(first)
+        return quarters, months, sorted(add), sorted(take)

@@ -11,11 +11,11 @@ Ids of departments and users that no longer exist are counted as 0 ("no departme
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, FloatField, Q, Sum
+from django.db.models import Case, Count, F, FloatField, Q, Sum, When
 from django.db.models.functions import Cast
 
 from .. import deflection
@@ -97,12 +97,33 @@ class Scope:
         return dept if dept in self.known_departments else 0
 
     def blocks_q(self):
-        return self._blocks_q
+        """The rollup rows a sum over the period reads (see ``signed``)."""
+        return self._signed[0]
+
+    def signed(self, name):
+        """``name`` of a rollup row, negative on the days taken away from whole months
+        (``Period.signed_blocks``): summed over ``blocks_q``, it gives the period's sum."""
+        return Case(When(self._signed[1], then=-F(name)), default=F(name))
+
+    def sum(self, name):
+        return Sum(self.signed(name))
 
     @cached_property
-    def _blocks_q(self):
+    def _signed(self):
         # Days as a list of equal days rather than ranges: then the database walks the
         # buckets of each day in the index (see DurationRollup's key).
+        quarters, months, add, take = self.period.signed_blocks()
+        condition = Q(pk__in=[])
+        for grain, starts in ((Grain.QUARTER, quarters), (Grain.MONTH, months)):
+            if starts:
+                condition |= Q(grain=grain, day__in=starts)
+        if add or take:
+            condition |= Q(grain=Grain.DAY, day__in=[*add, *take])
+        taken = Q(grain=Grain.DAY, day__in=take) if take else Q(pk__in=[])
+        return condition, taken
+
+    def unsigned_blocks_q(self):
+        """The rows of the period without any taken away, for maximums (topics)."""
         quarters, months, days = self.period.blocks()
         condition = Q(pk__in=[])
         for grain, starts in ((Grain.QUARTER, quarters), (Grain.MONTH, months), (Grain.DAY, days)):
@@ -125,8 +146,11 @@ class Scope:
 SUMMED = tuple(f"wt_{name}" for name in COUNTERS)
 
 
-def _sums():
-    return {f"wt_{name}": Sum(name) for name in COUNTERS}
+def _sums(scope=None):
+    """Sums of every counter; over blocks (``scope``) with the days taken away negative."""
+    if scope is None:
+        return {f"wt_{name}": Sum(name) for name in COUNTERS}
+    return {f"wt_{name}": scope.sum(name) for name in COUNTERS}
 
 
 def _add(total, row):
@@ -177,6 +201,13 @@ def open_tickets(scope):
 
 def as_date(value):
     return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def as_datetime(value):
+    """A datetime column read by ``raw_rows``: text in UTC on SQLite."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
 
 
 def daily(scope, until):
@@ -266,6 +297,7 @@ def overview(scope):
         ),
         metrics=(FIRST_RESPONSE, RESOLUTION),
         percents=(50,),
+        count=scope.sum("count"),
     )
     first = durations.get((None, FIRST_RESPONSE), {})
     resolution = durations.get((None, RESOLUTION), {})
@@ -298,7 +330,7 @@ def _grouped(scope, field_name, family):
         ActivityRollup.objects.filter(scope.blocks_q(), scope.department_q(), family)
         .order_by()
         .values(field_name)
-        .annotate(**_sums())
+        .annotate(**_sums(scope))
         .values_list(field_name, *SUMMED)
     )
     return {
@@ -335,6 +367,7 @@ def agents(scope):
         DurationRollup.objects.filter(scope.blocks_q(), scope.department_q(), scope.per_agent_q()),
         metrics=(FIRST_RESPONSE,),
         percents=(50,),
+        count=scope.sum("count"),
         group_field="agent_id",
         group_of=agent_of,
     )
@@ -394,6 +427,7 @@ def departments(scope, titles):
         ),
         metrics=(FIRST_RESPONSE, RESOLUTION),
         percents=(50, 90),
+        count=scope.sum("count"),
         group_field="department_id",
         group_of=scope.department_of,
     )
@@ -436,7 +470,7 @@ def rating_totals(scope):
     """Ratings given in the scope, by score, from the rollups."""
     row = ActivityRollup.objects.filter(
         scope.blocks_q(), scope.department_q(), scope.agent_family_q()
-    ).aggregate(**{f"rated_{score}": Sum(f"rated_{score}") for score in SCORES})
+    ).aggregate(**{f"rated_{score}": scope.sum(f"rated_{score}") for score in SCORES})
     return rating_figures({key: value or 0 for key, value in row.items()})
 
 
@@ -537,6 +571,9 @@ def knowledge_base(scope, titles):
 #: Tickets per query when looking up the best ticket of many topics (SQLite allows 500
 #: parts in a compound SELECT).
 BEST_TICKET_CHUNK = 200
+#: Stand-ins for a group's values in the compiled best-ticket query.
+KEY_MARK = "\x00wt-topic-key\x00"
+DEPARTMENT_MARK = -7_301_957
 
 
 def topic_groups(scope, *, status_ids, minimum=1, exclude_keys=None, title_order=None):
@@ -550,7 +587,7 @@ def topic_groups(scope, *, status_ids, minimum=1, exclude_keys=None, title_order
     from ..models import TopicRollup
 
     rows = TopicRollup.objects.filter(
-        scope.blocks_q(), scope.department_q(), status_id__in=status_ids
+        scope.unsigned_blocks_q(), scope.department_q(), status_id__in=status_ids
     ).exclude(subject_key="")
     if exclude_keys is not None:
         for keys in exclude_keys:
@@ -584,32 +621,42 @@ def topic_groups(scope, *, status_ids, minimum=1, exclude_keys=None, title_order
 def best_tickets(scope, groups, *, status_ids):
     """{(department, topic key): (id, code, subject)}: in each group the resolved ticket of
     the period with the most messages, the latest resolved among equals. One walk down
-    the ``wt_ticket_topic_best`` index per group, BEST_TICKET_CHUNK groups a query."""
+    the ``wt_ticket_topic_best`` index per group, BEST_TICKET_CHUNK groups a query; the
+    per-group query is compiled once (with and without a department) and reused."""
     from django.db import connection
+
+    shapes = {}
+
+    def shape(with_department):
+        if with_department not in shapes:
+            tickets = Ticket.objects.filter(
+                subject_key=KEY_MARK,
+                merged_into__isnull=True,
+                status_id__in=status_ids,
+                resolved_at__gte=scope.period.starts_at(),
+                resolved_at__lt=scope.period.ends_before(),
+            )
+            if with_department:
+                tickets = tickets.filter(department_id=DEPARTMENT_MARK)
+            else:
+                tickets = tickets.filter(department__isnull=True)
+            sql, params = (
+                tickets.order_by("-message_count", "-resolved_at", "-pk")
+                .values_list("department_id", "subject_key", "pk", "code", "subject")[:1]
+                .query.sql_with_params()
+            )
+            shapes[with_department] = (sql, list(params))
+        return shapes[with_department]
 
     found = {}
     groups = sorted(set(groups))
     for start in range(0, len(groups), BEST_TICKET_CHUNK):
         parts, params = [], []
         for number, (department, key) in enumerate(groups[start : start + BEST_TICKET_CHUNK]):
-            tickets = Ticket.objects.filter(
-                subject_key=key,
-                merged_into__isnull=True,
-                status_id__in=status_ids,
-                resolved_at__gte=scope.period.starts_at(),
-                resolved_at__lt=scope.period.ends_before(),
-            )
-            if department:
-                tickets = tickets.filter(department_id=department)
-            else:
-                tickets = tickets.filter(department__isnull=True)
-            sql, values = (
-                tickets.order_by("-message_count", "-resolved_at", "-pk")
-                .values_list("department_id", "subject_key", "pk", "code", "subject")[:1]
-                .query.sql_with_params()
-            )
+            sql, template = shape(bool(department))
             parts.append(f"SELECT * FROM ({sql}) wt_best_{number}")
-            params.extend(values)
+            values = {KEY_MARK: key, DEPARTMENT_MARK: department}
+            params.extend(values.get(value, value) for value in template)
         with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
             for department, key, pk, code, subject in cursor.fetchall():

@@ -335,6 +335,13 @@ class Ticket(index.Indexed, models.Model):
                 fields=["department", "subject_key", "message_count", "resolved_at"],
                 name="wt_ticket_topic_best",
             ),
+            # The analytics' backlog and open tickets per agent or department: only the
+            # unresolved tickets, however long the history.
+            models.Index(
+                fields=["assignee", "department"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="wt_ticket_unresolved",
+            ),
         ]
 
     def __str__(self):

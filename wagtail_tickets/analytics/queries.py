@@ -620,11 +620,17 @@ def topic_groups(scope, *, status_ids, minimum=1, exclude_keys=None, title_order
 
 def best_tickets(scope, groups, *, status_ids):
     """{(department, topic key): (id, code, subject)}: in each group the resolved ticket of
-    the period with the most messages, the latest resolved among equals. One walk down
-    the ``wt_ticket_topic_best`` index per group, BEST_TICKET_CHUNK groups a query; the
-    per-group query is compiled once (with and without a department) and reused."""
+    the period with the most messages, the latest resolved among equals; one walk down
+    the ``wt_ticket_topic_best`` index per group. PostgreSQL takes the groups as a VALUES
+    list joined LATERAL (planned once); SQLite, which has no LATERAL, a UNION ALL of
+    one query per group (BEST_TICKET_CHUNK a statement), compiled once and reused."""
     from django.db import connection
 
+    groups = sorted(set(groups))
+    if not groups:
+        return {}
+    if connection.vendor == "postgresql":
+        return _best_tickets_lateral(scope, groups, status_ids)
     shapes = {}
 
     def shape(with_department):
@@ -649,7 +655,6 @@ def best_tickets(scope, groups, *, status_ids):
         return shapes[with_department]
 
     found = {}
-    groups = sorted(set(groups))
     for start in range(0, len(groups), BEST_TICKET_CHUNK):
         parts, params = [], []
         for number, (department, key) in enumerate(groups[start : start + BEST_TICKET_CHUNK]):
@@ -661,4 +666,36 @@ def best_tickets(scope, groups, *, status_ids):
             cursor.execute(" UNION ALL ".join(parts), params)
             for department, key, pk, code, subject in cursor.fetchall():
                 found[(department or 0, key)] = (pk, code, subject)
+    return found
+
+
+def _best_tickets_lateral(scope, groups, status_ids):
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(Ticket._meta.db_table)
+    found = {}
+    for with_department in (True, False):
+        chosen = [(d, k) for d, k in groups if bool(d) == with_department]
+        if not chosen:
+            continue
+        department = (
+            f"t.{quote('department_id')} = g.d"
+            if with_department
+            else f"t.{quote('department_id')} IS NULL"
+        )
+        values = ", ".join(["(%s::bigint, %s::text)"] * len(chosen))
+        sql = (
+            f"SELECT g.d, g.k, b.id, b.code, b.subject FROM (VALUES {values}) AS g(d, k) "
+            f"CROSS JOIN LATERAL (SELECT t.id, t.code, t.subject FROM {table} t "
+            f"WHERE {department} AND t.subject_key = g.k AND t.merged_into_id IS NULL "
+            "AND t.status_id = ANY(%s) AND t.resolved_at >= %s AND t.resolved_at < %s "
+            "ORDER BY t.message_count DESC, t.resolved_at DESC, t.id DESC LIMIT 1) b"
+        )
+        params = [value for group in chosen for value in (group[0] or None, group[1])]
+        params += [list(status_ids), scope.period.starts_at(), scope.period.ends_before()]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for department_id, key, pk, code, subject in cursor.fetchall():
+                found[(department_id or 0, key)] = (pk, code, subject)
     return found

@@ -108,19 +108,30 @@ class Scope:
     def sum(self, name):
         return Sum(self.signed(name))
 
+    def block_branches(self):
+        """The period's rows as a few conditions (quarters, months, days) whose union is
+        ``blocks_q``."""
+        return self._signed[2]
+
     @cached_property
     def _signed(self):
         # Days as a list of equal days rather than ranges: then the database walks the
         # buckets of each day in the index (see DurationRollup's key).
         quarters, months, add, take = self.period.signed_blocks()
+        branches = [
+            Q(grain=grain, day__in=starts)
+            for grain, starts in (
+                (Grain.QUARTER, quarters),
+                (Grain.MONTH, months),
+                (Grain.DAY, [*add, *take]),
+            )
+            if starts
+        ]
         condition = Q(pk__in=[])
-        for grain, starts in ((Grain.QUARTER, quarters), (Grain.MONTH, months)):
-            if starts:
-                condition |= Q(grain=grain, day__in=starts)
-        if add or take:
-            condition |= Q(grain=Grain.DAY, day__in=[*add, *take])
+        for branch in branches:
+            condition |= branch
         taken = Q(grain=Grain.DAY, day__in=take) if take else Q(pk__in=[])
-        return condition, taken
+        return condition, taken, branches
 
     def unsigned_blocks_q(self):
         """The rows of the period without any taken away, for maximums (topics)."""
@@ -292,9 +303,8 @@ def overview(scope):
             series[index]["opened"] += counts["opened"]
             series[index]["resolved"] += counts["resolved"]
     durations = percentiles(
-        DurationRollup.objects.filter(
-            scope.blocks_q(), scope.department_q(), scope.agent_family_q()
-        ),
+        DurationRollup.objects.filter(scope.department_q(), scope.agent_family_q()),
+        branches=scope.block_branches(),
         metrics=(FIRST_RESPONSE, RESOLUTION),
         percents=(50,),
         count=scope.sum("count"),
@@ -364,7 +374,8 @@ def agents(scope):
         opened_now[key] = opened_now.get(key, 0) + count
         merged.setdefault(key, zero())
     first = percentiles(
-        DurationRollup.objects.filter(scope.blocks_q(), scope.department_q(), scope.per_agent_q()),
+        DurationRollup.objects.filter(scope.department_q(), scope.per_agent_q()),
+        branches=scope.block_branches(),
         metrics=(FIRST_RESPONSE,),
         percents=(50,),
         count=scope.sum("count"),
@@ -422,9 +433,8 @@ def departments(scope, titles):
         backlog[key] = backlog.get(key, 0) + count
         merged.setdefault(key, zero())
     durations = percentiles(
-        DurationRollup.objects.filter(
-            scope.blocks_q(), scope.department_q(), scope.agent_family_q()
-        ),
+        DurationRollup.objects.filter(scope.department_q(), scope.agent_family_q()),
+        branches=scope.block_branches(),
         metrics=(FIRST_RESPONSE, RESOLUTION),
         percents=(50, 90),
         count=scope.sum("count"),

@@ -14,6 +14,7 @@ from tests.analytics.history import History, Truth
 from wagtail_tickets import workflow
 from wagtail_tickets.analytics import queries, rollups
 from wagtail_tickets.analytics.periods import Period, today
+from wagtail_tickets.analytics.scope import Scope
 from wagtail_tickets.models import (
     ActivityRollup,
     DepartmentPage,
@@ -61,12 +62,12 @@ def scopes(history, rng):
     departments = [d.pk for d in history.departments if d.pk in known]
     agents = [a.pk for a in history.agents if get_user_model().objects.filter(pk=a.pk).exists()]
     for period in periods(rng):
-        yield queries.Scope(period, known_departments=known)
-        yield queries.Scope(period, department=rng.choice(departments), known_departments=known)
-        yield queries.Scope(period, agent=rng.choice(agents), known_departments=known)
+        yield Scope(period, known_departments=known)
+        yield Scope(period, department=rng.choice(departments), known_departments=known)
+        yield Scope(period, agent=rng.choice(agents), known_departments=known)
         limited = tuple(rng.sample(departments, min(2, len(departments))))
-        yield queries.Scope(period, departments=limited, known_departments=known)
-        yield queries.Scope(
+        yield Scope(period, departments=limited, known_departments=known)
+        yield Scope(
             period,
             departments=limited,
             department=rng.choice(departments),

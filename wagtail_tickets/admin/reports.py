@@ -33,10 +33,10 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.reports import ReportView
 
-from ..analytics import queries
+from ..analytics import requests
 from ..analytics.percentiles import raw_rows
 from ..analytics.periods import Period
-from ..analytics.queries import as_datetime
+from ..analytics.scope import Scope, as_datetime
 from ..models import ArticlePage, Status, Ticket
 from ..models.tickets import status_ids
 from ..permissions import sees_all_departments
@@ -346,7 +346,7 @@ class FrequentRequestsView(ReportView):
         department = options["department"]
         if department is not None and department not in titles:
             department = None  # not one of theirs: the default, as for any invalid value
-        return queries.Scope(
+        return Scope(
             Period.last_days(options["days"]),
             departments=None if sees_all_departments(user) else tuple(titles),
             department=department,
@@ -363,7 +363,7 @@ class FrequentRequestsView(ReportView):
         by_title = sorted(
             self.department_titles.items(), key=lambda item: (item[1].lower(), item[0])
         )
-        groups = queries.topic_groups(
+        groups = requests.topic_groups(
             self.scope,
             status_ids=self.status_ids,
             minimum=options["minimum"],
@@ -408,7 +408,7 @@ class FrequentRequestsView(ReportView):
         if groups:
             # A page asks about its own topics; an export (every group) about all of them.
             keys = None if self.is_export else {group["subject_key"] for group in groups}
-            best = queries.best_tickets(
+            best = requests.best_tickets(
                 self.scope,
                 [(group["department"], group["subject_key"]) for group in groups],
                 status_ids=self.status_ids,

@@ -1,8 +1,9 @@
 """The figures the analytics screens, their exports and the PDF show.
 
-Every function takes a ``Scope``: the period, the departments the user may see, and the
-department and agent filters. Counts come from the rollups, summed in SQL over the
-months inside the period and the days at its edges (``Period.blocks``); the only reads
+Every function takes a ``Scope`` (``scope.py``): the period, the departments the user
+may see, and the department and agent filters. Counts come from the rollups, summed in SQL over the
+quarters and months inside the period and the days at its edges
+(``Period.signed_blocks``); the only reads
 of live tickets are the backlog and open tickets now, which are bounded by the open
 work, not the history.
 
@@ -10,12 +11,10 @@ Ids of departments and users that no longer exist are counted as 0 ("no departme
 "no agent"), as the tickets that belonged to them now are.
 """
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, FloatField, Q, Sum, When
+from django.db.models import Count, F, FloatField, Q
 from django.db.models.functions import Cast
 
 from .. import deflection
@@ -25,200 +24,25 @@ from ..models import (
     ArticleVote,
     DurationRollup,
     Rating,
-    Ticket,
 )
-from ..models.ratings import ALL_AGENTS, SATISFIED_SCORES, Grain
+from ..models.ratings import Grain
 from .percentiles import percentiles, raw_rows
-from .periods import Period, today
+from .periods import today
 from .rollups import COUNTERS, FIRST_RESPONSE, RESOLUTION
-
-SCORES = (1, 2, 3, 4, 5)
-#: The counts the agents screen shows; an agent with none of them is left out.
-AGENT_COUNTERS = (
-    "replies",
-    "touched",
-    "resolved",
-    "time_spent",
-    "first_responses",
-    *(f"rated_{score}" for score in SCORES),
+from .scope import (
+    AGENT_COUNTERS,
+    DEPARTMENT_COUNTERS,
+    SCORES,
+    SUMMED,
+    add_counts,
+    as_date,
+    counter_sums,
+    open_tickets,
+    person_name,
+    rating_figures,
+    ratio,
+    zero,
 )
-#: The counts the departments screen shows; a department with none of them is left out.
-DEPARTMENT_COUNTERS = (
-    "opened",
-    "resolved",
-    "first_responses",
-    "sla_total",
-    *(f"rated_{score}" for score in SCORES),
-)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a report covers.
-
-    ``departments``: the ids the user may see, or None for every department (and
-    tickets without one). ``department`` and ``agent``: the filters, or None.
-    ``known_departments``: the ids of the departments that exist, for reports grouped by
-    department (others count as 0).
-    """
-
-    period: Period
-    departments: tuple | None = None
-    department: int | None = None
-    agent: int | None = None
-    known_departments: frozenset = field(default_factory=frozenset)
-
-    @property
-    def is_empty(self):
-        return (
-            self.department is not None
-            and self.departments is not None
-            and self.department not in self.departments
-        )
-
-    def department_q(self, name="department_id"):
-        if self.is_empty:
-            return Q(pk__in=[])
-        if self.department is not None:
-            return Q(**{name: self.department})
-        if self.departments is not None:
-            return Q(**{f"{name}__in": self.departments})
-        return Q()
-
-    def department_list(self):
-        """The departments as a list for ``deflection`` (None: all)."""
-        if self.is_empty:
-            return []
-        if self.department is not None:
-            return [self.department]
-        return None if self.departments is None else list(self.departments)
-
-    def department_of(self, dept):
-        return dept if dept in self.known_departments else 0
-
-    def blocks_q(self):
-        """The rollup rows a sum over the period reads (see ``signed``)."""
-        return self._signed[0]
-
-    def signed(self, name):
-        """``name`` of a rollup row, negative on the days taken away from whole months
-        (``Period.signed_blocks``): summed over ``blocks_q``, it gives the period's sum."""
-        return Case(When(self._signed[1], then=-F(name)), default=F(name))
-
-    def sum(self, name):
-        return Sum(self.signed(name))
-
-    def block_branches(self):
-        """The period's rows as a few conditions (quarters, months, days) whose union is
-        ``blocks_q``."""
-        return self._signed[2]
-
-    @cached_property
-    def _signed(self):
-        # Days as a list of equal days rather than ranges: then the database walks the
-        # buckets of each day in the index (see DurationRollup's key).
-        quarters, months, add, take = self.period.signed_blocks()
-        branches = [
-            Q(grain=grain, day__in=starts)
-            for grain, starts in (
-                (Grain.QUARTER, quarters),
-                (Grain.MONTH, months),
-                (Grain.DAY, [*add, *take]),
-            )
-            if starts
-        ]
-        condition = Q(pk__in=[])
-        for branch in branches:
-            condition |= branch
-        taken = Q(grain=Grain.DAY, day__in=take) if take else Q(pk__in=[])
-        return condition, taken, branches
-
-    def unsigned_blocks_q(self):
-        """The rows of the period without any taken away, for maximums (topics)."""
-        quarters, months, days = self.period.blocks()
-        condition = Q(pk__in=[])
-        for grain, starts in ((Grain.QUARTER, quarters), (Grain.MONTH, months), (Grain.DAY, days)):
-            if starts:
-                condition |= Q(grain=grain, day__in=starts)
-        return condition
-
-    def agent_family_q(self):
-        return Q(agent_id=self.agent if self.agent is not None else ALL_AGENTS)
-
-    def per_agent_q(self):
-        return Q(agent_id=self.agent) if self.agent is not None else Q(agent_id__gte=0)
-
-
-# --------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------
-
-
-SUMMED = tuple(f"wt_{name}" for name in COUNTERS)
-
-
-def _sums(scope=None):
-    """Sums of every counter; over blocks (``scope``) with the days taken away negative."""
-    if scope is None:
-        return {f"wt_{name}": Sum(name) for name in COUNTERS}
-    return {f"wt_{name}": scope.sum(name) for name in COUNTERS}
-
-
-def _add(total, row):
-    for name in COUNTERS:
-        total[name] += row[name]
-
-
-def zero():
-    return dict.fromkeys(COUNTERS, 0)
-
-
-def ratio(part, whole):
-    return part / whole if whole else None
-
-
-def rating_figures(counts):
-    """Count, sum, average, satisfaction and unhappy count from per-score counts."""
-    by_score = {score: counts[f"rated_{score}"] for score in SCORES}
-    total = sum(by_score.values())
-    score_sum = sum(score * n for score, n in by_score.items())
-    satisfied = sum(by_score[score] for score in SATISFIED_SCORES)
-    return {
-        "ratings": total,
-        "score_sum": score_sum,
-        "average": ratio(score_sum, total),
-        "satisfied": satisfied,
-        "satisfaction": ratio(satisfied, total),
-        "by_score": by_score,
-    }
-
-
-def person_name(user):
-    return user.get_full_name() or user.get_username()
-
-
-def open_tickets(scope):
-    """Tickets not resolved now, in the scope's departments (and of its agent)."""
-    tickets = Ticket.objects.filter(scope.department_q(), resolved_at__isnull=True)
-    if scope.agent is not None:
-        tickets = tickets.filter(assignee_id=scope.agent)
-    return tickets
-
-
-# --------------------------------------------------------------------------------------
-# Overview
-# --------------------------------------------------------------------------------------
-
-
-def as_date(value):
-    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
-
-
-def as_datetime(value):
-    """A datetime column read by ``raw_rows``: text in UTC on SQLite."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value
 
 
 def daily(scope, until):
@@ -233,7 +57,7 @@ def daily(scope, until):
         )
         .order_by()
         .values("day")
-        .annotate(**_sums())
+        .annotate(**counter_sums())
         .values_list("day", *SUMMED)
     )
     return {
@@ -272,7 +96,7 @@ def overview(scope):
     totals = zero()
     for day, counts in days.items():
         if period.start <= day <= period.end:
-            _add(totals, counts)
+            add_counts(totals, counts)
     # The backlog at the end of a day: the backlog now, less what was opened after that
     # day, plus what was resolved after it.
     later = 0
@@ -340,7 +164,7 @@ def _grouped(scope, field_name, family):
         ActivityRollup.objects.filter(scope.blocks_q(), scope.department_q(), family)
         .order_by()
         .values(field_name)
-        .annotate(**_sums(scope))
+        .annotate(**counter_sums(scope))
         .values_list(field_name, *SUMMED)
     )
     return {
@@ -367,7 +191,7 @@ def agents(scope):
 
     merged = {}
     for pk, counts in raw.items():
-        _add(merged.setdefault(agent_of(pk), zero()), counts)
+        add_counts(merged.setdefault(agent_of(pk), zero()), counts)
     opened_now = {}
     for pk, count in open_now.items():
         key = agent_of(pk or 0)
@@ -420,7 +244,7 @@ def departments(scope, titles):
     raw = _grouped(scope, "department_id", scope.agent_family_q())
     merged = {}
     for pk, counts in raw.items():
-        _add(merged.setdefault(scope.department_of(pk), zero()), counts)
+        add_counts(merged.setdefault(scope.department_of(pk), zero()), counts)
     backlog = {}
     for pk, count in (
         open_tickets(scope)
@@ -572,140 +396,3 @@ def knowledge_base(scope, titles):
         "least_helpful": least_helpful(scope),
         "from_tickets": articles_from_tickets(scope),
     }
-
-
-# --------------------------------------------------------------------------------------
-# Frequent requests
-# --------------------------------------------------------------------------------------
-
-#: Tickets per query when looking up the best ticket of many topics (SQLite allows 500
-#: parts in a compound SELECT).
-BEST_TICKET_CHUNK = 200
-#: Stand-ins for a group's values in the compiled best-ticket query.
-KEY_MARK = "\x00wt-topic-key\x00"
-DEPARTMENT_MARK = -7_301_957
-
-
-def topic_groups(scope, *, status_ids, minimum=1, exclude_keys=None, title_order=None):
-    """Resolved tickets grouped by department and topic key, from the topic rollups: dicts
-    with ``department`` (0 for none or a deleted one), ``subject_key``, ``count`` and
-    ``last_resolved``. ``status_ids`` are the statuses that count (those of a resolved or
-    closed kind now); ``exclude_keys`` is a queryset of keys to leave out;
-    ``title_order`` ({department id: position}) gives ``wt_title_order`` to sort by."""
-    from django.db.models import Case, F, IntegerField, Max, Value, When
-
-    from ..models import TopicRollup
-
-    rows = TopicRollup.objects.filter(
-        scope.unsigned_blocks_q(), scope.department_q(), status_id__in=status_ids
-    ).exclude(subject_key="")
-    if exclude_keys is not None:
-        for keys in exclude_keys:
-            rows = rows.exclude(subject_key__in=keys)
-    known = sorted(scope.known_departments)
-    department = (
-        Case(
-            *[When(department_id=pk, then=Value(pk)) for pk in known],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        if scope.departments is None
-        else F("department_id")
-    )
-    annotations = {}
-    if title_order is not None:
-        annotations["wt_title_order"] = Case(
-            *[When(department_id=pk, then=Value(order)) for pk, order in title_order.items()],
-            default=Value(len(title_order)),
-            output_field=IntegerField(),
-        )
-    return (
-        rows.order_by()
-        .annotate(department=department, **annotations)
-        .values("department", "subject_key", *annotations)
-        .annotate(count=Sum("resolved"), last_resolved=Max("last_resolved"))
-        .filter(count__gte=max(1, minimum))
-    )
-
-
-def best_tickets(scope, groups, *, status_ids):
-    """{(department, topic key): (id, code, subject)}: in each group the resolved ticket of
-    the period with the most messages, the latest resolved among equals; one walk down
-    the ``wt_ticket_topic_best`` index per group. PostgreSQL takes the groups as a VALUES
-    list joined LATERAL (planned once); SQLite, which has no LATERAL, a UNION ALL of
-    one query per group (BEST_TICKET_CHUNK a statement), compiled once and reused."""
-    from django.db import connection
-
-    groups = sorted(set(groups))
-    if not groups:
-        return {}
-    if connection.vendor == "postgresql":
-        return _best_tickets_lateral(scope, groups, status_ids)
-    shapes = {}
-
-    def shape(with_department):
-        if with_department not in shapes:
-            tickets = Ticket.objects.filter(
-                subject_key=KEY_MARK,
-                merged_into__isnull=True,
-                status_id__in=status_ids,
-                resolved_at__gte=scope.period.starts_at(),
-                resolved_at__lt=scope.period.ends_before(),
-            )
-            if with_department:
-                tickets = tickets.filter(department_id=DEPARTMENT_MARK)
-            else:
-                tickets = tickets.filter(department__isnull=True)
-            sql, params = (
-                tickets.order_by("-message_count", "-resolved_at", "-pk")
-                .values_list("department_id", "subject_key", "pk", "code", "subject")[:1]
-                .query.sql_with_params()
-            )
-            shapes[with_department] = (sql, list(params))
-        return shapes[with_department]
-
-    found = {}
-    for start in range(0, len(groups), BEST_TICKET_CHUNK):
-        parts, params = [], []
-        for number, (department, key) in enumerate(groups[start : start + BEST_TICKET_CHUNK]):
-            sql, template = shape(bool(department))
-            parts.append(f"SELECT * FROM ({sql}) wt_best_{number}")
-            values = {KEY_MARK: key, DEPARTMENT_MARK: department}
-            params.extend(values.get(value, value) for value in template)
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
-            for department, key, pk, code, subject in cursor.fetchall():
-                found[(department or 0, key)] = (pk, code, subject)
-    return found
-
-
-def _best_tickets_lateral(scope, groups, status_ids):
-    from django.db import connection
-
-    quote = connection.ops.quote_name
-    table = quote(Ticket._meta.db_table)
-    found = {}
-    for with_department in (True, False):
-        chosen = [(d, k) for d, k in groups if bool(d) == with_department]
-        if not chosen:
-            continue
-        department = (
-            f"t.{quote('department_id')} = g.d"
-            if with_department
-            else f"t.{quote('department_id')} IS NULL"
-        )
-        values = ", ".join(["(%s::bigint, %s::text)"] * len(chosen))
-        sql = (
-            f"SELECT g.d, g.k, b.id, b.code, b.subject FROM (VALUES {values}) AS g(d, k) "
-            f"CROSS JOIN LATERAL (SELECT t.id, t.code, t.subject FROM {table} t "
-            f"WHERE {department} AND t.subject_key = g.k AND t.merged_into_id IS NULL "
-            "AND t.status_id = ANY(%s) AND t.resolved_at >= %s AND t.resolved_at < %s "
-            "ORDER BY t.message_count DESC, t.resolved_at DESC, t.id DESC LIMIT 1) b"
-        )
-        params = [value for group in chosen for value in (group[0] or None, group[1])]
-        params += [list(status_ids), scope.period.starts_at(), scope.period.ends_before()]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for department_id, key, pk, code, subject in cursor.fetchall():
-                found[(department_id or 0, key)] = (pk, code, subject)
-    return found

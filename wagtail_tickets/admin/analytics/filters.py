@@ -1,6 +1,6 @@
 """The analytics screens' filters: the period, a department and an agent.
 
-The filters only choose the scope (``analytics.queries.Scope``); the screens read the
+The filters only choose the scope (``analytics.scope.Scope``); the screens read the
 cleaned values (``AnalyticsFilterSet.scope``). Invalid values fall back to the defaults,
 so no query string gives an error page.
 """
@@ -16,7 +16,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.widgets import AdminDateInput
 
 from ...analytics.periods import Period, today
-from ...analytics.queries import Scope
+from ...analytics.scope import Scope
 from ...models import Ticket
 from ...permissions import sees_all_departments
 from ..filters import visible_departments

@@ -1,13 +1,14 @@
 # Development commands for wagtail-tickets.
 #
 #   make demo   run the example site with demo content at http://localhost:8000/
+#               (HOST=0.0.0.0 serves other machines too; name them in EXAMPLE_ALLOWED_HOSTS)
 #   make test   run the test suite (WT_DB=postgres uses PostgreSQL through PG* variables)
 #
 # Everything runs inside a virtualenv in .venv, created on first use.
 
 PYTHON ?= python3
 VENV ?= .venv
-HOST ?= 0.0.0.0
+HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -53,13 +54,24 @@ $(STAMP): pyproject.toml | $(VPY)
 
 install: $(STAMP)
 
+# PORT reaches the example's settings too (the admin's base URL); load_demo gives the
+# demo Site the port, so links in mails and on the thanks page follow a move. The task
+# worker (django-tasks-db) sends the notifications beside the server; Ctrl-C stops both.
 demo: $(STAMP)
 	$(MANAGE) migrate
-	$(MANAGE) load_demo
-	$(MANAGE) runserver $(HOST):$(PORT)
+	PORT=$(PORT) $(MANAGE) load_demo --port $(PORT)
+	PORT=$(PORT) $(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	PORT=$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	@test -x $(CHROMIUM) || { echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; }
+	@for tool in msguniq msgfmt; do command -v $$tool >/dev/null 2>&1 || { \
+		echo "$$tool is missing (the translation tests need it): sudo apt-get install gettext" >&2; \
+		exit 1; }; done
+	@command -v pdftotext >/dev/null 2>&1 || { \
+		echo "pdftotext is missing (the PDF tests need it): sudo apt-get install poppler-utils" >&2; \
+		exit 1; }
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 messages: $(STAMP)

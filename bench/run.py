@@ -12,6 +12,13 @@ django.test.Client and prints one JSON object per line:
     {"scenario": ..., "tickets": N, "db": ..., "requests": R, "p50_ms": ..., "p95_ms": ...,
      "queries": <SQL queries of the last request>, "sql_p50_ms": ..., "peak_rss_mib": ...}
 
+cpu_p50_ms is the median CPU time of this process per request (SQLite's work included,
+PostgreSQL's not): steadier than wall time when other processes share the cores. Writes
+also give after_response_p50_ms, after_response_queries and total_p50_ms: with the
+default (in-process) task backend, notifications run once the response has been sent
+(wagtail_tickets.background); the visitor does not wait for them, the process does.
+Every line names the data's --shape and the --tasks backend it was measured with.
+
 sql_p50_ms is the median time per request spent executing SQL: the part that grows with
 the data, and steadier than wall time on a busy machine. (SQLite computes some rows
 while they are fetched, after the execute, so there it is a lower bound.)
@@ -27,10 +34,15 @@ profiles in two departments each (agent01, who sees two of the five departments,
 measuring user of the desk scenarios), statuses and priorities varied, 60 % assigned,
 some overdue, staff replies by the assignee or an agent of the department, 30 % of the
 archived tickets' last replies rated; then the analytics rollups are rebuilt and the
-search index is built in batches (their times are printed). The analytics_* scenarios
-read as a manager who sees every department. The kb_*
+tickets' search table is filled in batches (their times are printed). The analytics_*
+scenarios read as a manager who sees every department. That is --shape realistic;
+--shape helpdesk is django-helpdesk's benchmark workload: 5 messages a ticket (the first
+and 4 follow-ups), half of all tickets active, the 10 agents in all five departments, the
+inbox keyword in 2 % of the subjects. The kb_*
 scenarios first add a knowledge base of --articles published articles (default 5,000),
-bulk-inserted and indexed for search.
+bulk-inserted and indexed for search. mail_ingest starts a private Dovecot on loopback
+(skipped without one) and adds mail_per_s and the peak memory of a separate process
+taking in a 20 MB message (large_mail_peak_rss_mib) to its line.
 """
 
 import argparse
@@ -66,6 +78,24 @@ def parse_args(argv=None):
         help="published knowledge-base articles for the kb_* scenarios (5000)",
     )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--shape",
+        choices=sorted(SHAPES),
+        default="realistic",
+        help="the data: 'realistic' (a long history, at most 1,000 active tickets, agents "
+        "in two departments) or 'helpdesk' (django-helpdesk's benchmark workload: half the "
+        "tickets active, 5 messages each, 10 agents in every department, a keyword in 2 %%); "
+        "with --reuse it is read from the database",
+    )
+    parser.add_argument(
+        "--tasks",
+        choices=sorted(TASK_BACKENDS),
+        default="default",
+        help="the task backend: 'default' (django_tasks' ImmediateBackend, what a site gets "
+        "from the README: mails rendered and sent after each response, in the same process), "
+        "'worker' (django-tasks-db: the request only enqueues; the worker's throughput is "
+        "measured after the scenarios) or 'none' (tasks never run: the floor)",
+    )
     parser.add_argument("--requests", type=int, default=50, help="timed requests per scenario")
     parser.add_argument("--out", help="also append the JSON lines to this file")
     parser.add_argument(
@@ -144,7 +174,15 @@ class Database:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
-def configure_django(db):
+#: --tasks: the TASKS setting of each choice.
+TASK_BACKENDS = {
+    "default": "django_tasks.backends.immediate.ImmediateBackend",
+    "worker": "django_tasks_db.DatabaseBackend",
+    "none": "django_tasks.backends.dummy.DummyBackend",
+}
+
+
+def configure_django(db, tasks="default"):
     # tests.settings picks its database from WT_DB when it is imported.
     os.environ["WT_DB"] = "postgres" if db.kind == "postgres" else "sqlite"
     os.environ.pop("DJANGO_SETTINGS_MODULE", None)
@@ -155,8 +193,12 @@ def configure_django(db):
     database.pop("TEST", None)
     values.update(
         DATABASES={"default": database},
-        # Notifications are enqueued as usual but never run or sent.
-        TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}},
+        # Notifications run as on a site: rendered and handed to the (in-memory) mail
+        # backend by the chosen task backend.
+        TASKS={"default": {"BACKEND": TASK_BACKENDS[tasks]}},
+        INSTALLED_APPS=[*base.INSTALLED_APPS, "django_tasks_db"]
+        if "django_tasks_db" not in base.INSTALLED_APPS
+        else base.INSTALLED_APPS,
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         MEDIA_ROOT=os.path.join(db.tmpdir, "media"),
         DEBUG=False,
@@ -191,6 +233,7 @@ class Fixture:
     index_seconds: float = 0.0
     article_count: int = 0
     kb: object = None
+    shape: str = "realistic"
 
     @property
     def helpdesk_url(self):
@@ -281,6 +324,27 @@ PROBLEMS = [
 KEYWORD = "firewall"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What the generated history looks like (--shape)."""
+
+    name: str
+    messages: int  # per ticket, the customer's first included
+    active_limit: int | None  # at most this many active tickets (None: no limit)
+    active_share: float  # at most this share of the tickets active
+    departments_per_agent: int
+    keyword_share: float | None  # the keyword's share of tickets (None: one product in 40)
+
+
+SHAPES = {
+    # A helpdesk with a long history: open work bounded by the staff.
+    "realistic": Shape("realistic", 4, ACTIVE_TICKETS, 0.5, 2, None),
+    # django-helpdesk's benchmark workload: 4 follow-ups after the first message, half
+    # the tickets active, 10 agents in all 5 departments, a keyword in 2 %.
+    "helpdesk": Shape("helpdesk", 5, None, 0.5, 5, 0.02),
+}
+
+
 def build_pages():
     from wagtail.models import Site
 
@@ -319,8 +383,9 @@ def build_pages():
     return HelpdeskPage.objects.get(pk=helpdesk.pk), departments
 
 
-def build_people(departments):
-    """200 customer accounts and 10 agents with desk profiles, two departments each."""
+def build_people(departments, shape):
+    """200 customer accounts and 10 agents with desk profiles, in two departments each
+    (all five in the helpdesk shape)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
 
@@ -363,7 +428,8 @@ def build_people(departments):
     links = []
     by_department = {d.pk: [] for d in departments}
     for n, agent in enumerate(agents):
-        for department in (departments[n % 5], departments[(n + 1) % 5]):
+        for k in range(shape.departments_per_agent):
+            department = departments[(n + k) % len(departments)]
             links.append(
                 StaffMember.departments.through(
                     staffmember_id=profiles[agent.pk].pk, departmentpage_id=department.pk
@@ -374,8 +440,8 @@ def build_people(departments):
     return customers, agents, by_department
 
 
-def bulk_tickets(departments, count, customers, agents_by_department):
-    """N tickets over the departments, 4 messages each, written in batches."""
+def bulk_tickets(departments, count, customers, agents_by_department, shape):
+    """N tickets over the departments, shape.messages messages each, written in batches."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -386,7 +452,15 @@ def bulk_tickets(departments, count, customers, agents_by_department):
     statuses = list(Status.objects.all())
     active = [s for s in statuses if s.kind in Status.ACTIVE_KINDS]
     archived_statuses = [s for s in statuses if s.kind in Status.ARCHIVED_KINDS]
-    active_count = min(count // 2, ACTIVE_TICKETS)
+    active_count = int(count * shape.active_share)
+    if shape.active_limit is not None:
+        active_count = min(active_count, shape.active_limit)
+    others = [p for p in PRODUCTS if p != KEYWORD]
+
+    def product():
+        if shape.keyword_share is None:
+            return rng.choice(PRODUCTS)
+        return KEYWORD if rng.random() < shape.keyword_share else rng.choice(others)
     priorities = list(Priority.objects.all())
     now = timezone.now()
     products = ["Hosting", "Domains", "Mail"]
@@ -403,7 +477,7 @@ def bulk_tickets(departments, count, customers, agents_by_department):
                 created = now - timedelta(minutes=rng.randint(600, RECENT_DAYS * 24 * 60))
             else:
                 created = now - timedelta(minutes=rng.randint(RECENT_DAYS * 24 * 60, 365 * 24 * 60))
-            steps = sorted(rng.randint(10, 480) for _ in range(MESSAGES_PER_TICKET - 1))
+            steps = sorted(rng.randint(10, 480) for _ in range(shape.messages - 1))
             times = [created] + [created + timedelta(minutes=m) for m in steps]
             status = rng.choice(active if recent else archived_statuses)
             priority = rng.choice(priorities)
@@ -417,7 +491,7 @@ def bulk_tickets(departments, count, customers, agents_by_department):
                 due = now - timedelta(hours=rng.randint(1, 72))
             else:
                 due = now + timedelta(hours=rng.randint(1, 72))
-            subject = f"{rng.choice(PRODUCTS).capitalize()} {rng.choice(PROBLEMS)}"
+            subject = f"{product().capitalize()} {rng.choice(PROBLEMS)}"
             ticket = Ticket(
                 code=f"{department.code_prefix}-{number:06d}",
                 subject=subject,
@@ -444,15 +518,15 @@ def bulk_tickets(departments, count, customers, agents_by_department):
                 created_at=created,
                 updated_at=times[-1],
                 last_message_at=times[-1],
-                last_customer_message_at=times[2],
+                last_customer_message_at=times[-1 - (len(times) % 2 == 0)],
                 first_response_at=times[1],
                 resolved_at=times[-1] if archived else None,
                 closed_at=times[-1] if status.kind == Status.Kind.CLOSED else None,
-                message_count=MESSAGES_PER_TICKET,
+                message_count=shape.messages,
                 due_at=due,
             )
             ticket.wt_times = times
-            ticket.wt_other = rng.choice(PRODUCTS)
+            ticket.wt_other = rng.choice(PRODUCTS if shape.keyword_share is None else others)
             # The staff replies' author: the assignee, else an agent of the department
             # (without a random draw, so the rest of the data stays as it was).
             staff_of = agents_by_department[department.pk]
@@ -569,10 +643,16 @@ def index_in_batches(model, related):
 
 
 def build_search_index():
-    """Index every ticket (messages included); returns the seconds it took."""
-    from wagtail_tickets.models import Ticket
+    """Fill the tickets' search table (messages included), as ``helpdesk_reindex`` and
+    the migration do; returns the seconds it took."""
+    from django.db import transaction
 
-    return index_in_batches(Ticket, "messages")
+    from wagtail_tickets.models import search
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        search.rebuild_all()
+    return time.perf_counter() - started
 
 
 def analyze():
@@ -591,7 +671,7 @@ def analyze():
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
-def build_fixture(ticket_count):
+def build_fixture(ticket_count, shape):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Permission
     from django.core.management import call_command
@@ -611,16 +691,16 @@ def build_fixture(ticket_count):
     site_settings.anonymous_tickets_per_hour = 32767
     site_settings.save()
 
-    customers, agents, by_department = build_people(departments)
-    bulk_tickets(departments, ticket_count, customers, by_department)
+    customers, agents, by_department = build_people(departments, shape)
+    bulk_tickets(departments, ticket_count, customers, by_department, shape)
     print(f"# analytics rollups rebuilt in {build_analytics():.1f} s", file=sys.stderr)
     index_seconds = build_search_index()
     print(
-        f"# {ticket_count} tickets indexed for search in {index_seconds:.1f} s",
+        f"# {ticket_count} tickets put in the search table in {index_seconds:.1f} s",
         file=sys.stderr,
     )
 
-    agent = agents[0]  # departments 0 and 1
+    agent = agents[0]  # departments 0 and 1 (all five in the helpdesk shape)
     # The floor listing (Statuses) is measured as the same agent.
     agent.user_permissions.add(
         *Permission.objects.filter(
@@ -675,6 +755,7 @@ def build_fixture(ticket_count):
         keyword=KEYWORD,
         high_priority=Priority.objects.order_by("sort_order").last(),
         index_seconds=index_seconds,
+        shape=shape.name,
     )
 
 
@@ -688,6 +769,7 @@ def reuse_fixture():
         HelpdeskPage,
         KnowledgeBaseIndexPage,
         Priority,
+        StaffMember,
         Ticket,
     )
 
@@ -696,6 +778,12 @@ def reuse_fixture():
         print(f"# analytics rollups rebuilt in {build_analytics():.1f} s", file=sys.stderr)
     User = get_user_model()
     departments = [DepartmentPage.objects.get(code_prefix=prefix) for _title, prefix in DEPARTMENTS]
+    agent_departments = StaffMember.departments.through.objects.filter(
+        staffmember__user__username="agent01"
+    ).count()
+    shape = "helpdesk" if agent_departments == SHAPES["helpdesk"].departments_per_agent else (
+        "realistic"
+    )
     customer = User.objects.get(username="customer")
     in_agent_departments = Ticket.objects.filter(department=departments[1]).order_by("pk")
     tickets = Ticket.objects.count()
@@ -713,6 +801,7 @@ def reuse_fixture():
         keyword=KEYWORD,
         high_priority=Priority.objects.order_by("sort_order").last(),
         kb=KnowledgeBaseIndexPage.objects.first(),
+        shape=shape,
     )
 
 
@@ -765,6 +854,13 @@ def scenario_submit(fx):
         )
 
     return request
+
+
+def scenario_department_form(fx):
+    """An anonymous visitor opens a department's form (two custom fields)."""
+    c = client()
+    url = fx.department_url
+    return lambda: c.get(url)
 
 
 def scenario_customer_ticket(fx):
@@ -1154,8 +1250,412 @@ def scenario_kb_search(fx):
     return request
 
 
+# --------------------------------------------------------------------------------------
+# Paid support
+# --------------------------------------------------------------------------------------
+
+BILLING_ACCOUNTS = 10000
+STATEMENT_ENTRIES = 5000
+PAID_PREFIX = "PRE"
+
+
+def paid_support(fx):
+    """Paid support's data, built on first use: an incident department with the same
+    two custom fields as the submit scenario's, the measuring customer with a large
+    incident grant, 10,000 support accounts, and one account with 5,000 ledger entries.
+    The agent who measures the desk may read accounts (view_supportaccount)."""
+    cached = fx.__dict__.get("paid_support")
+    if cached is not None:
+        return cached
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db import transaction
+    from django.utils import timezone
+
+    from wagtail_tickets import billing
+    from wagtail_tickets.models import (
+        DepartmentPage,
+        IncidentPack,
+        LedgerEntry,
+        SupportAccount,
+        TicketFormField,
+    )
+
+    started = time.perf_counter()
+    User = get_user_model()
+    department = DepartmentPage.objects.filter(code_prefix=PAID_PREFIX).first()
+    if department is None:
+        department = DepartmentPage(
+            title="Premium support",
+            slug="premium-support",
+            code_prefix=PAID_PREFIX,
+            support_mode=DepartmentPage.SupportMode.PREPAID,
+        )
+        for field in fx.department.form_fields.all():
+            department.form_fields.add(
+                TicketFormField(
+                    sort_order=field.sort_order,
+                    label=field.label,
+                    field_type=field.field_type,
+                    choices=field.choices,
+                    required=field.required,
+                )
+            )
+        fx.helpdesk.add_child(instance=department)
+        department.save_revision().publish()
+        department = DepartmentPage.objects.get(pk=department.pk)
+    pack, _created = IncidentPack.objects.get_or_create(
+        name="Bench pack", defaults={"incidents": 1_000_000}
+    )
+    if not SupportAccount.objects.filter(customer=fx.customer).exists():
+        billing.grant_pack(fx.customer, pack)
+    if SupportAccount.objects.count() < BILLING_ACCOUNTS:
+        now = timezone.now()
+        rng = random.Random(13)
+        with transaction.atomic():
+            User.objects.bulk_create(
+                [
+                    User(
+                        username=f"payer{n:05d}",
+                        email=f"payer{n:05d}@example.com",
+                        first_name=f"Payer{n:05d}",
+                        last_name="Example",
+                        password="!",
+                    )
+                    for n in range(BILLING_ACCOUNTS)
+                ],
+                batch_size=BATCH,
+            )
+            payers = User.objects.filter(username__startswith="payer").values_list("pk", flat=True)
+            SupportAccount.objects.bulk_create(
+                [
+                    SupportAccount(
+                        customer_id=pk,
+                        balance=Decimal(rng.choice([0, 0, 150, 2500, 990])),
+                        incidents_left=0,
+                        created_at=now - timedelta(days=rng.randint(1, 700)),
+                        updated_at=now - timedelta(minutes=rng.randint(1, 500000)),
+                    )
+                    for pk in payers
+                ],
+                batch_size=BATCH,
+            )
+    owner = User.objects.filter(username="ledgerowner").first()
+    if owner is None:
+        owner = User.objects.create_user("ledgerowner", email="ledger@example.com")
+        account = SupportAccount.objects.create(customer=owner)
+        now = timezone.now()
+        balance = Decimal("0.00")
+        entries = []
+        for n in range(STATEMENT_ENTRIES):
+            deposit = n % 3 == 0
+            amount = Decimal("30.00") if deposit else Decimal("-10.00")
+            balance += amount
+            entries.append(
+                LedgerEntry(
+                    account=account,
+                    kind=LedgerEntry.Kind.DEPOSIT if deposit else LedgerEntry.Kind.EXTRA,
+                    amount=amount,
+                    ticket_code="" if deposit else f"{PREFIX}-{n:06d}",
+                    reason="Order" if deposit else "Extra work",
+                    created_at=now - timedelta(minutes=(STATEMENT_ENTRIES - n) * 90),
+                    balance_after=balance,
+                    incidents_after=0,
+                )
+            )
+        LedgerEntry.objects.bulk_create(entries, batch_size=BATCH)
+        SupportAccount.objects.filter(pk=account.pk).update(balance=balance)
+    fx.agent.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="wagtail_tickets", codename="view_supportaccount"
+        )
+    )
+    fx.agent = User.objects.get(pk=fx.agent.pk)
+    analyze()
+    cached = {
+        "department": department,
+        "statement_account": SupportAccount.objects.get(customer=owner),
+        "statement_owner": owner,
+    }
+    fx.__dict__["paid_support"] = cached
+    print(
+        f"# paid support data ready in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return cached
+
+
+def scenario_submit_paid(fx):
+    """A logged-in customer files a ticket in a prepaid-incident department (one
+    incident used), with the same two custom fields as ``submit``."""
+    department = paid_support(fx)["department"]
+    c = client(fx.customer)
+    url = department.get_url()
+    counter = iter(range(1, 10**9))
+
+    def request():
+        n = next(counter)
+        return c.post(
+            url,
+            {
+                "subject": f"Server is slow {n}",
+                "message": "The server answers slowly since this morning.",
+                "cf_order_number": str(700000 + n),
+                "cf_product": "Hosting",
+            },
+        )
+
+    return request
+
+
+def scenario_submit_logged_in(fx):
+    """The same customer files in the free department with the same fields: what
+    ``submit_paid`` costs beyond being logged in is the billing itself."""
+    c = client(fx.customer)
+    url = fx.department_url
+    counter = iter(range(1, 10**9))
+
+    def request():
+        n = next(counter)
+        return c.post(
+            url,
+            {
+                "subject": f"Invoice missing {n}",
+                "message": "I cannot find last month's invoice.",
+                "cf_order_number": str(800000 + n),
+                "cf_product": "Hosting",
+            },
+        )
+
+    return request
+
+
+def scenario_billing_accounts(fx):
+    """The agent (allowed to read accounts) opens the support accounts listing,
+    10,000 accounts, sorted by balance."""
+    paid_support(fx)
+    url = _reverse("helpdesk_billing_accounts:index")
+    if url is None:
+        raise Skip("the support accounts listing is not installed")
+    c = client(fx.agent)
+    request = lambda: c.get(url + "?ordering=-balance")  # noqa: E731
+    request.note = f"{BILLING_ACCOUNTS} accounts"
+    return request
+
+
+def scenario_account_statement(fx):
+    """The agent opens the account screen of an account with 5,000 ledger entries."""
+    data = paid_support(fx)
+    url = _reverse("helpdesk_billing_accounts:inspect", data["statement_account"].pk)
+    c = client(fx.agent)
+    request = lambda: c.get(url)  # noqa: E731
+    request.note = f"{STATEMENT_ENTRIES} entries"
+    return request
+
+
+def scenario_my_account(fx):
+    """That account's customer opens "My account" (grants and a page of the statement)."""
+    data = paid_support(fx)
+    c = client(data["statement_owner"])
+    url = fx.helpdesk_url + fx.helpdesk.reverse_subpage("account_route")
+    request = lambda: c.get(url)  # noqa: E731
+    request.note = f"{STATEMENT_ENTRIES} entries"
+    return request
+
+
 # name -> (builder, expected status code)
+# --------------------------------------------------------------------------------------
+# Mail intake
+# --------------------------------------------------------------------------------------
+
+MAIL_BATCH = 20
+LARGE_MAIL_MB = 20
+
+
+def _mail_batch(n, replies):
+    """MAIL_BATCH messages: half open tickets, half answer tickets of the data by code."""
+    from email.message import EmailMessage
+
+    raws = []
+    for i in range(MAIL_BATCH):
+        msg = EmailMessage()
+        if i % 2 and replies:
+            code, address = replies[(n * MAIL_BATCH + i) % len(replies)]
+            msg["From"] = address
+            msg["Subject"] = f"Re: [{code}] still broken"
+            body = (
+                f"It happened again ({n}-{i}).\n\nOn Mon, 3 Mar 2025 at 10:00, Support "
+                "<support@bench.example> wrote:\n> Please try again.\n"
+            )
+        else:
+            msg["From"] = f"Mail Customer {n}-{i} <mail{n}-{i}@bench.example>"
+            msg["Subject"] = f"Printer {n}-{i} does not print"
+            body = "The printer in room 4 prints blank pages since this morning.\n" * 5
+        msg["To"] = "support@bench.example"
+        msg["Message-ID"] = f"<bench.{os.getpid()}.{n}.{i}@bench.example>"
+        msg.set_content(body)
+        raws.append(bytes(msg))
+    return raws
+
+
+def _large_mail():
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "Big Sender <big@bench.example>"
+    msg["To"] = "support@bench.example"
+    msg["Subject"] = "Scan of the whole manual"
+    msg["Message-ID"] = f"<bench.large.{os.getpid()}@bench.example>"
+    msg.set_content("The manual is attached.\n")
+    # Base64 makes the attachment a third larger: the message is LARGE_MAIL_MB in all.
+    size = LARGE_MAIL_MB * 1024 * 1024 * 3 // 4 - 4096
+    msg.add_attachment(
+        b"%PDF-1.4\n" + os.urandom(size), maintype="application", subtype="pdf",
+        filename="manual.pdf",
+    )  # fmt: skip
+    return bytes(msg)
+
+
+class _Done:
+    status_code = 200
+
+
+def scenario_mail_ingest(fx):
+    """Messages from a local Dovecot (IMAP) into tickets and replies, MAIL_BATCH a request.
+
+    Each request appends a batch to the mailbox and runs one fetch; mail_per_s is the
+    batch over the fetch's time alone. Once, a separate process fetches a message of
+    LARGE_MAIL_MB and reports its peak memory (large_mail_peak_rss_mib).
+    """
+    import atexit
+
+    from tests.mail.dovecot import Dovecot, binary
+    from wagtail_tickets.mail import fetch
+    from wagtail_tickets.mail.secrets import encrypt
+    from wagtail_tickets.models import DepartmentPage, Mailbox, Ticket
+
+    if binary() is None:
+        raise Skip("dovecot is not installed (apt-get install dovecot-imapd dovecot-pop3d)")
+    server = Dovecot().start()
+    atexit.register(server.stop)
+    DepartmentPage.objects.filter(pk=fx.department.pk).update(max_attachment_mb=LARGE_MAIL_MB)
+    mailbox, _created = Mailbox.objects.update_or_create(
+        name="bench",
+        defaults={
+            "address": "support@bench.example",
+            "protocol": Mailbox.Protocol.IMAP,
+            "host": server.host,
+            "port": server.ports["imap"],
+            "security": Mailbox.Security.PLAIN,
+            "username": "helpdesk",
+            "password_encrypted": encrypt(server.users["helpdesk"]),
+            "department": DepartmentPage.objects.get(pk=fx.department.pk),
+        },
+    )
+    replies = list(
+        Ticket.objects.active()
+        .filter(department=fx.department)
+        .values_list("code", "customer_email")[:200]
+    )
+    counter = iter(range(10**9))
+    fetch_seconds = []
+
+    def request():
+        batch = _mail_batch(next(counter), replies)
+        server.append(batch)
+        started = time.perf_counter()
+        report = fetch.fetch_mailbox(mailbox, limit=MAIL_BATCH)
+        fetch_seconds.append(time.perf_counter() - started)
+        if report.errors or report.taken != MAIL_BATCH:
+            raise SystemExit(f"mail_ingest: {report}")
+        request.extra["mail_per_s"] = round(
+            MAIL_BATCH * len(fetch_seconds) / sum(fetch_seconds), 1
+        )
+        return _Done()
+
+    request.extra = {"mail_batch": MAIL_BATCH}
+    request.extra.update(_large_mail_memory(server, mailbox))
+    request.note = (
+        f"{MAIL_BATCH} messages a request (half new tickets, half replies by code); "
+        f"peak RSS of a separate process fetching a {LARGE_MAIL_MB} MB message"
+    )
+    return request
+
+
+def _large_mail_memory(server, mailbox):
+    """Fetch one LARGE_MAIL_MB message in a fresh process; its peak memory."""
+    import subprocess
+
+    from django.conf import settings
+    from django.db import connections
+
+    server.append([_large_mail()])
+    connections.close_all()
+    database = settings.DATABASES["default"]
+    child = subprocess.run(
+        [sys.executable, __file__, "--mail-memory-child", mailbox.name],
+        env=dict(
+            os.environ,
+            WT_BENCH_DB_KIND="postgres" if "postgresql" in database["ENGINE"] else "sqlite",
+            WT_BENCH_DB_NAME=str(database["NAME"]),
+            WT_BENCH_MEDIA=settings.MEDIA_ROOT,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if child.returncode != 0:
+        raise SystemExit(f"mail_ingest: the large message failed:\n{child.stderr[-3000:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def _high_water_mib():
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that over from
+    the parent across fork and exec, so a child started by a big process reports the
+    parent's figure."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def mail_memory_child(mailbox_name):
+    """In a fresh process: fetch the waiting large message; print the peak memory."""
+    db = Database(os.environ["WT_BENCH_DB_KIND"], name=os.environ["WT_BENCH_DB_NAME"])
+    configure_django(db)
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = os.environ["WT_BENCH_MEDIA"]
+    from wagtail_tickets.mail import fetch
+    from wagtail_tickets.models import Attachment, Mailbox
+
+    mailbox = Mailbox.objects.get(name=mailbox_name)
+    before = _high_water_mib()
+    started = time.perf_counter()
+    report = fetch.fetch_mailbox(mailbox, limit=1)
+    seconds = time.perf_counter() - started
+    if report.errors or report.taken != 1:
+        raise SystemExit(f"large message not taken in: {report}")
+    stored = Attachment.objects.order_by("-pk").first()
+    print(
+        json.dumps(
+            {
+                "large_mail_mb": LARGE_MAIL_MB,
+                "large_mail_seconds": round(seconds, 2),
+                "large_mail_attachment_mib": round(stored.size / 1048576, 1),
+                "large_mail_rss_before_mib": round(before, 1),
+                "large_mail_peak_rss_mib": round(_high_water_mib(), 1),
+            }
+        )
+    )
+
+
 SCENARIOS = {
+    "department_form": (scenario_department_form, 200),
     "submit": (scenario_submit, 302),
     "customer_ticket": (scenario_customer_ticket, 200),
     "support_centre": (scenario_support_centre, 200),
@@ -1173,6 +1673,13 @@ SCENARIOS = {
     "analytics_overview": (scenario_analytics_overview, 200),
     "analytics_agents": (scenario_analytics_agents, 200),
     "analytics_departments": (scenario_analytics_departments, 200),
+    # Paid support
+    "submit_logged_in": (scenario_submit_logged_in, 302),
+    "submit_paid": (scenario_submit_paid, 302),
+    "billing_accounts": (scenario_billing_accounts, 200),
+    "account_statement": (scenario_account_statement, 200),
+    "my_account": (scenario_my_account, 200),
+    "mail_ingest": (scenario_mail_ingest, 200),
 }
 
 
@@ -1199,65 +1706,150 @@ class SQLClock:
             self.seconds += time.perf_counter() - started
 
 
-def run_scenario(name, fx, args):
+class AfterResponseClock:
+    """Times the work that ``wagtail_tickets.background`` runs once the response is sent.
+
+    A server writes the response to the visitor before that work starts, so it is not in
+    the visitor's time; it still occupies the process, so it is reported on its own.
+    """
+
+    def __init__(self):
+        from wagtail_tickets import background
+
+        self.background = background
+        self.original = background.run_pending
+        self.ran = 0
+        self.reset()
+        background.run_pending = self
+
+    def __call__(self):
+        from django.db import connection
+
+        self.queries_before = len(connection.queries_log)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        sql_started = self.sql_clock.seconds if self.sql_clock else 0.0
+        try:
+            ran = self.original()
+            self.ran += ran or 0
+            return ran
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.process_time() - cpu_started
+            if self.sql_clock:
+                self.sql_seconds += self.sql_clock.seconds - sql_started
+
+    def reset(self, sql_clock=None):
+        self.seconds = 0.0
+        self.cpu_seconds = 0.0
+        self.sql_seconds = 0.0
+        self.sql_clock = sql_clock
+        self.queries_before = None
+
+
+def run_scenario(name, fx, args, after_clock):
+    from django.core import mail
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     builder, expected = SCENARIOS[name]
+    base = {"scenario": name, "tickets": args.tickets, "db": args.db, "shape": args.shape}
     try:
         request = builder(fx)
     except Skip as skip:
-        return {
-            "scenario": name,
-            "tickets": args.tickets,
-            "db": args.db,
-            "skipped": True,
-            "note": str(skip),
-        }
+        return {**base, "skipped": True, "note": str(skip)}
     for _ in range(WARMUP):
         response = request()
         if response.status_code != expected:
             raise SystemExit(describe_failure(name, response, expected))
-    timings = []
-    sql_times = []
-    queries = 0
+    timings, totals, after_times, sql_times, cpu_times = [], [], [], [], []
+    queries = after_queries = 0
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
 
         profiler = Profiler()
         profiler.start()
+    after_clock.ran = 0
     for _ in range(args.requests):
+        mail.outbox = []
         sql_clock = SQLClock()
+        after_clock.reset(sql_clock)
         with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(sql_clock):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = request()
-            timings.append((time.perf_counter() - started) * 1000)
+            total = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu_started - after_clock.cpu_seconds) * 1000
+        after = after_clock.seconds * 1000
+        cpu_times.append(cpu)
+        totals.append(total)
+        after_times.append(after)
+        timings.append(total - after)
         if response.status_code != expected:
             raise SystemExit(describe_failure(name, response, expected))
         queries = len(captured.captured_queries)
-        sql_times.append(sql_clock.seconds * 1000)
+        if after_clock.ran and after_clock.queries_before is not None:
+            after_queries = captured.final_queries - after_clock.queries_before
+            queries -= after_queries
+        sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
     if args.show_queries:
         for query in captured.captured_queries:
-            print(f"[{name}] {query['time']}s {query['sql'][:300]}", file=sys.stderr)
+            print(f"[{name}] {query['time']}s {query['sql'][:4000]}", file=sys.stderr)
     result = {
-        "scenario": name,
-        "tickets": args.tickets,
-        "db": args.db,
+        **base,
+        "tasks": args.tasks,
         "requests": args.requests,
+        # What the visitor waits for: until the response is handed to the server.
         "p50_ms": round(statistics.median(timings), 2),
         "p95_ms": round(percentile(timings, 95), 2),
         "queries": queries,
         # The database's share of p50, less noisy than wall time on a shared machine.
         "sql_p50_ms": round(statistics.median(sql_times), 1),
+        # This process's CPU time for the response (SQLite's work included, PostgreSQL's
+        # not): what the request costs when other processes compete for the cores.
+        "cpu_p50_ms": round(statistics.median(cpu_times), 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if after_clock.ran:
+        # Notifications run after the response, in the same process (--tasks default).
+        result["after_response_p50_ms"] = round(statistics.median(after_times), 2)
+        result["after_response_queries"] = after_queries
+        result["total_p50_ms"] = round(statistics.median(totals), 2)
     if getattr(request, "note", ""):
         result["note"] = request.note
+    result.update(getattr(request, "extra", {}))
     return result
+
+
+def worker_throughput(args):
+    """Run the tasks the scenarios queued (--tasks worker) through django-tasks-db's
+    worker in this process; returns a JSON line with the tasks per second."""
+    from django.core import mail
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(status="READY").count()
+    if not queued:
+        return None
+    mail.outbox = []
+    started = time.perf_counter()
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    seconds = time.perf_counter() - started
+    failed = DBTaskResult.objects.filter(status="FAILED").count()
+    return {
+        "scenario": "worker_drain",
+        "tickets": args.tickets,
+        "db": args.db,
+        "shape": args.shape,
+        "tasks": args.tasks,
+        "queued": queued,
+        "failed": failed,
+        "mails": len(mail.outbox),
+        "seconds": round(seconds, 2),
+        "tasks_per_s": round(queued / seconds, 1) if seconds else None,
+    }
 
 
 def percentile(values, pct):
@@ -1270,19 +1862,31 @@ def percentile(values, pct):
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def emit(result, args):
+    line = json.dumps(result)
+    print(line, flush=True)
+    if args.out:
+        with open(args.out, "a") as out:
+            out.write(line + "\n")
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--mail-memory-child"]:
+        return mail_memory_child(argv[1])
     args = parse_args(argv)
     db = Database(args.db, name=args.reuse)
     if not args.reuse:
         db.create()
     try:
-        configure_django(db)
+        configure_django(db, args.tasks)
         started = time.perf_counter()
         if args.reuse:
             fx = reuse_fixture()
             args.tickets = fx.tickets
+            args.shape = fx.shape
         else:
-            fx = build_fixture(args.tickets)
+            fx = build_fixture(args.tickets, SHAPES[args.shape])
         fx.article_count = args.articles
         print(
             f"# {args.db}: {fx.tickets} tickets ready in {time.perf_counter() - started:.1f} s"
@@ -1291,12 +1895,13 @@ def main(argv=None):
         )
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        after_clock = AfterResponseClock()
         for name in args.scenarios or SCENARIOS:
-            line = json.dumps(run_scenario(name, fx, args))
-            print(line, flush=True)
-            if args.out:
-                with open(args.out, "a") as out:
-                    out.write(line + "\n")
+            emit(run_scenario(name, fx, args, after_clock), args)
+        if args.tasks == "worker":
+            drained = worker_throughput(args)
+            if drained:
+                emit(drained, args)
     finally:
         if args.keep or args.reuse:
             print(f"# kept {db.kind} database {db.name}", file=sys.stderr)

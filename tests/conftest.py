@@ -8,6 +8,8 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Attachments live outside MEDIA_ROOT (storage.py); each test has its own folder.
+    settings.WAGTAIL_TICKETS_PRIVATE_ROOT = str(tmp_path / "private")
 
 
 @pytest.fixture(autouse=True)

@@ -2,17 +2,25 @@
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests import factories, mail_backends
 from wagtail_tickets import workflow
-from wagtail_tickets.models import Status, Ticket
+from wagtail_tickets.models import AccessLink, Status, Ticket
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(department):
+    """An agent of the department who may also assign and set any status (workflow.rules)."""
+    user = factories.make_agent("agent", departments=[department])
+    return factories.grant(user, "assign_ticket", "change_ticket_fields")
 
 LINK_RE = re.compile(r"https?://[^\s<>\"]+/access/[A-Za-z0-9_:-]+/")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -79,8 +87,8 @@ def test_confirmation_mail_has_the_code_and_a_working_private_link(helpdesk, dep
         )
     [confirmation] = mails_to("ann@example.com")
     assert ticket.code in confirmation.subject
-    assert "Lost password" in confirmation.subject
     assert ticket.code in confirmation.body
+    assert department.title in confirmation.body
     links = LINK_RE.findall(confirmation.body)
     assert len(links) == 1 and links[0].startswith(helpdesk.get_full_url() + "access/")
     # The mail is built by a background task, so it carries a signed link: the raw
@@ -195,8 +203,12 @@ def test_staff_reply_mails_the_customer_a_signed_link_that_opens_the_ticket(
     tampered = link.replace("/access/", "/access/x")
     assert Client().get(tampered).status_code == 404
 
-    # Replacing the private link retires the signed links sent so far.
+    # Another private link leaves the signed links sent so far working.
     workflow.issue_access_token(anon_ticket)
+    response, _final = open_in_fresh_browser(link)
+    assert response.status_code == 200
+    # Revoking the ticket's links retires them.
+    workflow.revoke_access_links(anon_ticket)
     response, _final = open_in_fresh_browser(link)
     assert response.status_code == 404
 
@@ -369,7 +381,8 @@ def test_failing_mail_server_keeps_the_old_private_link_on_lookup(
     response = client.post(lookup_url(helpdesk), {"email": "ann@example.com"})
     assert response.status_code == 302
     assert mail_backends.attempts, "the links were tried and failed"
-    # The new links never arrived, so the one the customer has must still work.
+    # The new links never arrived, so none exists; the one the customer has works.
+    assert not AccessLink.objects.exists()
     assert Client().get(access_url(helpdesk, raw_token)).status_code == 302
     assert Ticket.objects.get(pk=ticket.pk).check_access_token(raw_token)
 
@@ -399,7 +412,10 @@ def test_lookup_answers_the_same_for_known_and_unknown_addresses(helpdesk, depar
     assert recipients() == [["ann@example.com"]]
 
 
-def test_lookup_mails_fresh_links_to_open_tickets_only(helpdesk, department, agent):
+def test_lookup_mails_links_to_active_and_recently_closed_tickets_and_keeps_old_links(
+    helpdesk, department, agent, settings
+):
+    settings.WAGTAIL_TICKETS_LOOKUP_CLOSED_DAYS = 30
     first, first_token = factories.open_ticket_with_token(
         department, customer_email="ann@example.com", subject="First problem"
     )
@@ -408,13 +424,17 @@ def test_lookup_mails_fresh_links_to_open_tickets_only(helpdesk, department, age
     )
     workflow.post_reply(second, body="Which model?", author=agent, by_staff=True)
     closed, closed_token = factories.open_ticket_with_token(
-        department, customer_email="ann@example.com", subject="Old problem"
+        department, customer_email="ann@example.com", subject="Closed last week"
     )
-    workflow.close(closed)
+    workflow.close(closed, at=timezone.now() - timedelta(days=7))
+    old, old_token = factories.open_ticket_with_token(
+        department, customer_email="ann@example.com", subject="Closed long ago"
+    )
+    workflow.close(old, at=timezone.now() - timedelta(days=31))
     bobs, bobs_token = factories.open_ticket_with_token(
         department, customer_email="bob@example.com", subject="Bob's problem"
     )
-    # A browser that opened the old link of the first ticket.
+    # A browser that opened the link the first ticket was filed with.
     old_browser = Client()
     assert old_browser.get(access_url(helpdesk, first_token), follow=True).status_code == 200
 
@@ -422,25 +442,25 @@ def test_lookup_mails_fresh_links_to_open_tickets_only(helpdesk, department, age
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == ["ann@example.com"]
-    assert first.code in message.body and second.code in message.body
-    assert closed.code not in message.body
-    assert bobs.code not in message.body
-    links = LINK_RE.findall(message.body)
-    assert len(links) == 2
+    body = message.body
+    assert first.code in body and second.code in body and closed.code in body
+    assert old.code not in body
+    assert bobs.code not in body
+    links = LINK_RE.findall(body)
+    assert len(links) == 3
 
     opened = set()
     for link in links:
         page, final_path = open_in_fresh_browser(link)
         assert page.status_code == 200
         opened.add(final_path)
-    assert opened == {ticket_path(helpdesk, first), ticket_path(helpdesk, second)}
+    assert opened == {ticket_path(helpdesk, t) for t in (first, second, closed)}
 
-    for old_token in (first_token, second_token):
-        assert Client().get(access_url(helpdesk, old_token)).status_code == 404
-    # The session the old link opened is no longer good either.
-    assert old_browser.get(ticket_path(helpdesk, first)).status_code != 200
-    # Other people's links are untouched.
-    assert Client().get(access_url(helpdesk, bobs_token)).status_code == 302
+    # Nothing anyone had stops working: the links the tickets were filed with, the
+    # session one of them opened, other people's links.
+    for token in (first_token, second_token, closed_token, old_token, bobs_token):
+        assert Client().get(access_url(helpdesk, token)).status_code == 302
+    assert old_browser.get(ticket_path(helpdesk, first)).status_code == 200
 
 
 def test_lookup_is_rate_limited_without_telling(helpdesk, department):

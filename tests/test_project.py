@@ -1,17 +1,26 @@
 """Project hygiene: migrations match the models, checks are clean, Russian is complete."""
 
+import ast
 import gettext
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from io import StringIO
 from pathlib import Path
 
 import pytest
+import wagtail
 from django.core.management import call_command
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import wagtail_tickets
+from tests import readme_snippets
+from wagtail_tickets import checks
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = Path(wagtail_tickets.__file__).resolve().parent
@@ -129,3 +138,67 @@ def test_russian_catalogue_covers_every_string_in_the_source(tmp_path, monkeypat
     monkeypatch.chdir(copy)
     call_command("makemessages", locale=["ru"], no_obsolete=True, verbosity=0)
     _assert_complete(copy / "locale" / "ru" / "LC_MESSAGES" / "django.po")
+
+
+# --- packaging and the README's install path ----------------------------------------------
+
+
+def _declared_floors():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        for specifier in requirement.specifier:
+            if specifier.operator == ">=":
+                floors[canonicalize_name(requirement.name)] = Version(specifier.version)
+    return floors
+
+
+def test_the_ci_floor_pins_exactly_the_declared_lower_bounds():
+    """The floor leg of .ci/run tests the versions pyproject.toml promises, no newer."""
+    pins = {}
+    for line in (REPO / ".ci" / "floor-constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _sep, version = line.partition("==")
+            pins[canonicalize_name(name)] = Version(version)
+    floors = _declared_floors()
+    assert floors["wagtail"] == Version("8.0")
+    assert pins == floors
+
+
+def test_the_readme_has_no_relative_links_for_the_package_index():
+    """README.md is the long description on PyPI, where relative images and links break."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", (REPO / "README.md").read_text())
+    relative = [t for t in targets if not t.startswith(("https://", "http://", "mailto:"))]
+    assert relative == []
+
+
+def _wagtail_start_template(*parts):
+    return Path(wagtail.__file__).resolve().parent.joinpath("project_template", *parts)
+
+
+def test_readme_settings_add_what_a_wagtail_start_site_lacks_and_nothing_twice():
+    template = _wagtail_start_template("project_name", "settings", "base.py").read_text()
+    start_apps = next(
+        ast.literal_eval(node.value)
+        for node in ast.parse(template).body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "INSTALLED_APPS"
+    )
+    namespace = {"INSTALLED_APPS": list(start_apps)}
+    exec(readme_snippets.snippet("settings"), namespace)
+    apps = namespace["INSTALLED_APPS"]
+    assert len(apps) == len(set(apps)), "the README adds an app wagtail start lists already"
+    assert "wagtail_tickets" in apps
+    assert set(checks.REQUIRED_APPS) <= set(apps)
+    assert "django_recaptcha" not in apps, "reCAPTCHA is optional"
+    assert namespace["LOGIN_URL"] == "login"
+
+
+def test_readme_urls_go_before_wagtails_catch_all_in_a_wagtail_start_site():
+    urls = _wagtail_start_template("project_name", "urls.py").read_text()
+    applied = readme_snippets.apply_urls(urls, readme_snippets.snippet("urls"))
+    compile(applied, "urls.py", "exec")
+    assert applied.index('include("wagtail_tickets.urls")') < applied.index(
+        'path("", include(wagtail_urls))'
+    )

@@ -6,13 +6,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import transaction
-from wagtail.models import ModelLogEntry
+from django.utils import timezone
 
 from tests import factories
-from wagtail_tickets import signals, workflow
-from wagtail_tickets.models import DepartmentCounter, Message, Priority, Status, Ticket
+from wagtail_tickets import conf, signals, workflow
+from wagtail_tickets.models import (
+    AccessLink,
+    DepartmentCounter,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+    TicketLogEntry,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def agent(department):
+    """An agent of the department who may also assign and set any status (workflow.rules)."""
+    user = factories.make_agent("agent", departments=[department])
+    return factories.grant(user, "assign_ticket", "change_ticket_fields")
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -302,7 +317,7 @@ def test_internal_note_by_non_staff_is_refused(ticket, customer):
     saved = fresh(ticket)
     assert saved.message_count == 1
     assert not Message.objects.filter(ticket=ticket, is_internal=True).exists()
-    actions = ModelLogEntry.objects.for_instance(ticket).values_list("action", flat=True)
+    actions = TicketLogEntry.objects.for_instance(ticket).values_list("action", flat=True)
     assert "wagtail_tickets.note.create" not in actions
 
 
@@ -339,9 +354,9 @@ def test_reopen_an_active_ticket_is_an_error(ticket, kind):
 
 
 def test_change_status_returns_false_when_unchanged(ticket, agent):
-    entries_before = ModelLogEntry.objects.for_instance(ticket).count()
+    entries_before = TicketLogEntry.objects.for_instance(ticket).count()
     assert workflow.change_status(ticket, fresh(ticket).status, user=agent) is False
-    assert ModelLogEntry.objects.for_instance(ticket).count() == entries_before
+    assert TicketLogEntry.objects.for_instance(ticket).count() == entries_before
     assert workflow.change_status(ticket, status("open"), user=agent) is True
     assert workflow.change_status(ticket, status("open"), user=agent) is False
     assert fresh(ticket).status.kind == Status.Kind.OPEN
@@ -358,7 +373,7 @@ class Log:
         self.last_pk = 0
 
     def new(self):
-        entries = list(ModelLogEntry.objects.for_instance(self.ticket).order_by("pk"))
+        entries = list(TicketLogEntry.objects.for_instance(self.ticket).order_by("pk"))
         new = [e for e in entries if e.pk > self.last_pk]
         if entries:
             self.last_pk = entries[-1].pk
@@ -413,14 +428,14 @@ def test_every_action_writes_the_audit_log_with_its_user(department, customer, a
 
 
 def test_anonymous_ticket_is_logged_without_a_user(anon_ticket):
-    entries = list(ModelLogEntry.objects.for_instance(anon_ticket))
+    entries = list(TicketLogEntry.objects.for_instance(anon_ticket))
     assert [(e.action, e.user_id) for e in entries] == [("wagtail_tickets.ticket.create", None)]
 
 
 def test_log_entries_are_labelled(ticket, agent):
     """The actions are registered, so the history tab shows words, not action ids."""
     workflow.close(ticket, user=agent)
-    labels = {e.action: e.message for e in ModelLogEntry.objects.for_instance(ticket)}
+    labels = {e.action: e.message for e in TicketLogEntry.objects.for_instance(ticket)}
     for action, label in labels.items():
         assert label and label != action, action
 
@@ -544,7 +559,7 @@ def test_only_the_hash_of_the_access_token_is_stored(department):
     for message in Message.objects.filter(ticket=ticket):
         for field in Message._meta.concrete_fields:
             assert raw_token not in str(field.value_from_object(message)), field.name
-    for entry in ModelLogEntry.objects.for_instance(ticket):
+    for entry in TicketLogEntry.objects.for_instance(ticket):
         assert raw_token not in str(entry.data)
     assert ticket.check_access_token(raw_token)
     assert not ticket.check_access_token(ticket.access_token_hash)
@@ -558,14 +573,44 @@ def test_every_ticket_gets_its_own_token(department):
     assert len(tokens) == 5
 
 
-def test_issuing_a_new_token_invalidates_the_old_one(department):
-    ticket, old_token = factories.open_ticket_with_token(department)
-    new_token = workflow.issue_access_token(ticket)
-    assert new_token != old_token
+def test_issuing_another_link_keeps_the_earlier_ones(department):
+    ticket, first_token = factories.open_ticket_with_token(department)
+    second_token = workflow.issue_access_token(ticket)
+    third_token = workflow.issue_access_token(ticket)
+    assert len({first_token, second_token, third_token}) == 3
     saved = fresh(ticket)
-    assert saved.access_token_hash == hashlib.sha256(new_token.encode()).hexdigest()
-    assert saved.check_access_token(new_token)
-    assert not saved.check_access_token(old_token)
-    assert ticket.check_access_token(new_token), "the caller's instance follows"
-    actions = ModelLogEntry.objects.for_instance(ticket).values_list("action", flat=True)
+    assert saved.access_token_hash == hashlib.sha256(first_token.encode()).hexdigest()
+    for token in (first_token, second_token, third_token):
+        assert saved.check_access_token(token)
+    link = AccessLink.objects.get(token_hash=hashlib.sha256(second_token.encode()).hexdigest())
+    assert link.ticket_id == ticket.pk
+    # Only hashes are kept, and each mailed link has its own expiry.
+    assert not AccessLink.objects.filter(token_hash=second_token).exists()
+    assert (link.expires_at - link.created_at).days == conf.get("LOOKUP_LINK_DAYS")
+    actions = TicketLogEntry.objects.for_instance(ticket).values_list("action", flat=True)
     assert "wagtail_tickets.ticket.link_issued" in actions
+
+
+def test_a_mailed_link_stops_working_when_it_expires(department, settings):
+    settings.WAGTAIL_TICKETS_LOOKUP_LINK_DAYS = 3
+    ticket, first_token = factories.open_ticket_with_token(department)
+    token = workflow.issue_access_token(ticket)
+    link = AccessLink.objects.get()
+    assert (link.expires_at - link.created_at).days == 3
+    AccessLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert not fresh(ticket).check_access_token(token)
+    assert fresh(ticket).check_access_token(first_token), "the filed link does not expire"
+
+
+def test_revoking_a_tickets_links_stops_every_one_of_them(department):
+    ticket, first_token = factories.open_ticket_with_token(department)
+    mailed = workflow.issue_access_token(ticket)
+    other, other_token = factories.open_ticket_with_token(department)
+    workflow.revoke_access_links(ticket)
+    saved = fresh(ticket)
+    assert not saved.check_access_token(first_token)
+    assert not saved.check_access_token(mailed)
+    assert not AccessLink.objects.filter(ticket=ticket).exists()
+    assert fresh(other).check_access_token(other_token), "other tickets keep theirs"
+    actions = TicketLogEntry.objects.for_instance(ticket).values_list("action", flat=True)
+    assert "wagtail_tickets.ticket.links_revoked" in actions

@@ -1,14 +1,10 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="wagtail_tickets/login.html"),
-        name="login",
-    ),
+    # As the README tells site owners to wire the customers' login.
+    path("accounts/", include("wagtail_tickets.urls")),
     path("", include(wagtail_urls)),
 ]

@@ -9,4 +9,6 @@ class WagtailTicketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks, signal_handlers  # noqa: F401
+        from . import background, checks, signal_handlers  # noqa: F401
+
+        background.connect()

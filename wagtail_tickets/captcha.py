@@ -1,6 +1,7 @@
 """Spam protection for anonymous forms: reCAPTCHA, or a honeypot with a signed fill time."""
 
 import time
+from datetime import timedelta
 
 from django import forms
 from django.core import signing
@@ -11,6 +12,8 @@ from . import conf
 HONEYPOT_FIELD = "website"
 STARTED_FIELD = "form_started"
 _SALT = "wagtail_tickets.captcha.started"
+# Seconds a form stays sendable; a used start token is remembered this long.
+START_TOKEN_MAX_AGE = 86400
 
 
 def effective_mode(site_settings, user=None):
@@ -18,8 +21,8 @@ def effective_mode(site_settings, user=None):
     if user is not None and user.is_authenticated and not site_settings.captcha_for_logged_in:
         return "none"
     if mode == "auto":
-        return "recaptcha" if conf.recaptcha_configured() else "honeypot"
-    if mode == "recaptcha" and not conf.recaptcha_configured():
+        return "recaptcha" if conf.recaptcha_available() else "honeypot"
+    if mode == "recaptcha" and not conf.recaptcha_available():
         # Misconfiguration must not leave the form unprotected.
         return "honeypot"
     return mode
@@ -43,7 +46,7 @@ class StartedField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
         try:
-            started = float(signing.loads(value, salt=_SALT, max_age=86400))
+            started = float(signing.loads(value, salt=_SALT, max_age=START_TOKEN_MAX_AGE))
         except (signing.BadSignature, TypeError, ValueError):
             raise forms.ValidationError(
                 _("The form has expired. Please send it again."), code="expired"
@@ -66,9 +69,44 @@ def add_captcha_fields(form, mode, min_seconds):
         )
         form.fields[STARTED_FIELD] = StartedField(min_seconds=min_seconds, initial=signed_start)
     elif mode == "recaptcha":
+        # Imported only here: a site without reCAPTCHA keys need not install the app.
         from django_recaptcha.fields import ReCaptchaField
 
         form.fields["captcha"] = ReCaptchaField(label=_("Verification"))
+
+
+class TokenReused(Exception):
+    """The form's signed start time was sent before: a replayed submission."""
+
+
+
+def consume_start_token(value):
+    """Record the form's start token as used; raise TokenReused if it already was.
+
+    Call inside the transaction that stores the submission, so that a submission that
+    fails does not use the token up. The hash is kept (in the database, shared by every
+    app server) until the token would have expired anyway.
+    """
+    import hashlib
+
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from .models import UsedFormToken
+
+    if not value:
+        return
+    now = timezone.now()
+    token_hash = hashlib.sha256(value.encode()).hexdigest()
+    UsedFormToken.objects.filter(expires_at__lt=now).delete()
+    try:
+        with transaction.atomic():
+            UsedFormToken.objects.create(
+                token_hash=token_hash,
+                expires_at=now + timedelta(seconds=START_TOKEN_MAX_AGE),
+            )
+    except IntegrityError:
+        raise TokenReused from None
 
 
 def clean_honeypot(form):

@@ -1,7 +1,16 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from .inputs import IdChoiceMixin
 from .models import DepartmentPage, Status, Ticket
+
+
+class IdModelChoiceField(IdChoiceMixin, django_filters.fields.ModelChoiceField):
+    pass
+
+
+class IdModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = IdModelChoiceField
 
 
 class CustomerTicketFilter(django_filters.FilterSet):
@@ -12,10 +21,10 @@ class CustomerTicketFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
         label=_("Show"), choices=STATE_CHOICES, method="filter_state", empty_label=_("All")
     )
-    status = django_filters.ModelChoiceFilter(
+    status = IdModelChoiceFilter(
         label=_("Status"), queryset=Status.objects.all(), empty_label=_("Any status")
     )
-    department = django_filters.ModelChoiceFilter(
+    department = IdModelChoiceFilter(
         label=_("Department"),
         queryset=DepartmentPage.objects.none(),
         empty_label=_("Any department"),

@@ -156,6 +156,13 @@ class TicketForm(forms.Form):
             captcha.clean_honeypot(self)
         return cleaned
 
+    def refresh_start_token(self):
+        """Give a bound form a new honeypot start time, after its old one was refused."""
+        if captcha.STARTED_FIELD in self.fields and self.is_bound:
+            data = self.data.copy()
+            data[captcha.STARTED_FIELD] = captcha.signed_start()
+            self.data = data
+
     def custom_field_values(self):
         """The custom answers with the labels the customer saw, in form order."""
         values = []
@@ -202,7 +209,7 @@ class ReplyForm(forms.Form):
 class LookupForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),
-        help_text=_("We will e-mail you fresh links to your open tickets."),
+        help_text=_("We will e-mail you links to your open and recently closed tickets."),
     )
 
 

@@ -14,6 +14,7 @@ Wagtail's own API.
 import re
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
@@ -86,6 +87,34 @@ def knowledge_base_for(department, site):
         .order_by("wt_elsewhere", "depth", "path")
         .first()
     )
+
+
+KB_URL_CACHE_SECONDS = 300
+_GENERATION_KEY = "wagtail_tickets:kb_url_generation"
+
+
+def forget_knowledge_base_urls():
+    """Pages were published, unpublished, moved or restricted: look the URLs up again."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:
+        cache.set(_GENERATION_KEY, 1, None)
+
+
+def knowledge_base_search_url(department, site, request):
+    """``search_url(knowledge_base_for(department, site), request)``, kept in Django's
+    cache: the department form shows it to every visitor, and finding it costs two
+    queries (view restrictions, then the pages). Any page being published, unpublished,
+    moved or deleted, or a view restriction changing, starts a new generation of keys
+    (signal_handlers); the keys also expire after KB_URL_CACHE_SECONDS."""
+    generation = cache.get(_GENERATION_KEY) or 0
+    key = f"wagtail_tickets:kb_url:{generation}:{site.pk}:{department.pk}:{request.get_host()}"
+    url = cache.get(key)
+    if url is None:
+        kb_index = knowledge_base_for(department, site)
+        url = search_url(kb_index, request) if kb_index else ""
+        cache.set(key, url, KB_URL_CACHE_SECONDS)
+    return url or None
 
 
 def search_url(kb_index, request, query=""):

@@ -4,10 +4,12 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import translation
 
-from . import conf, links
+from . import conf, links, permissions
+from .mail import headers as mail_headers
 from .models import HelpdeskSettings, Message, StaffMember
 from .models.ratings import SCORE_CHOICES
 
@@ -18,10 +20,26 @@ def from_email():
     return conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
 
 
+def render_text(name, context):
+    """Render a plain-text mail template without HTML escaping.
+
+    The mails are text/plain: "Q&A" must arrive as "Q&A", not "Q&amp;A", and there is
+    no markup for a value to break out of. Only ``.txt`` templates are rendered this
+    way; an HTML part would need escaping and is refused here.
+    """
+    if not name.endswith(".txt"):
+        raise ValueError(f"{name}: mail templates are plain text (.txt)")
+    template = get_template(name)
+    inner = getattr(template, "template", None)
+    if inner is None:  # not a Django template engine: it escapes as it likes
+        return template.render(context)
+    return inner.render(Context(context, autoescape=False))
+
+
 def render_mail(template, context, language):
     with translation.override(language or settings.LANGUAGE_CODE):
-        subject = render_to_string(f"wagtail_tickets/emails/{template}_subject.txt", context)
-        body = render_to_string(f"wagtail_tickets/emails/{template}_body.txt", context)
+        subject = render_text(f"wagtail_tickets/emails/{template}_subject.txt", context)
+        body = render_text(f"wagtail_tickets/emails/{template}_body.txt", context)
     return " ".join(subject.split()), body
 
 
@@ -33,7 +51,8 @@ def send(template, context, recipients, language, reply_to=None):
     message = EmailMessage(
         subject, body, from_email(), recipients, reply_to=[reply_to] if reply_to else None
     )
-    return message.send()
+    # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
+    return mail_headers.send(message, template, context)
 
 
 def _site_settings(ticket):
@@ -52,11 +71,14 @@ def staff_recipients(ticket, *, reason):
         wants = profile is None or (
             profile.notify_customer_replies if reason == "reply" else profile.notify_new_tickets
         )
-        return [assignee.email] if assignee.is_active and wants else []
+        # A former agent (admin access taken away) is told nothing about customers.
+        return [assignee.email] if wants and permissions.staff_can_access(assignee, ticket) else []
     flag = "notify_customer_replies" if reason == "reply" else "notify_new_tickets"
     addresses = list(
         StaffMember.objects.filter(
-            departments=ticket.department_id, user__is_active=True, **{flag: True}
+            departments=ticket.department_id,
+            user__in=permissions.admin_user_ids(),
+            **{flag: True},
         )
         .exclude(user__email="")
         .values_list("user__email", flat=True)
@@ -78,15 +100,37 @@ def _context(ticket, message=None, **extra):
         "custom_fields": [f for f in ticket.custom_fields if f.get("value") not in (None, "", [])],
     }
     if helpdesk is not None:
+        # From the support centre's Site record, never from a request's Host header.
         context["ticket_link"] = links.mail_link_url(ticket, helpdesk)
     context.update(extra)
     return context
 
 
+def confirmation_echoes_details(ticket, message):
+    """Whether the confirmation may repeat what was submitted (subject, fields, text).
+
+    Anyone can type any address into the form, so a confirmation that echoed the
+    submission would let a stranger mail their words to that address in the site's
+    name. It repeats them only when the address is the submitting account's own, or
+    when an agent wrote the ticket for the customer; otherwise it carries the code, the
+    department and the private link, and the rest is one click away.
+    """
+    if message is not None and message.source == message.Source.STAFF:
+        return True
+    customer = ticket.customer if ticket.customer_id else None
+    return bool(
+        customer is not None
+        and customer.email
+        and customer.email.strip().lower() == (ticket.customer_email or "").strip().lower()
+    )
+
+
 def ticket_opened(ticket, message):
     send(
         "ticket_opened_customer",
-        _context(ticket, message),
+        _context(
+            ticket, message, show_details=confirmation_echoes_details(ticket, message)
+        ),
         [ticket.customer_email],
         ticket.language,
     )
@@ -114,6 +158,59 @@ def reply_posted(ticket, message):
         )
 
 
+def customer_replies(ticket, messages, *, more=0):
+    """One staff mail for one or more customer replies (digests.py), oldest first.
+
+    ``more`` counts earlier replies of the burst left out of the mail.
+    """
+    if not messages:
+        return 0
+    authors = {m.author_email for m in messages if m.author_email}
+    recipients = [a for a in staff_recipients(ticket, reason="reply") if a not in authors]
+    context = _context(
+        ticket,
+        messages[-1],
+        replies=messages,
+        more=more,
+        window_minutes=round(conf.get("REPLY_DIGEST_SECONDS") / 60) or 0,
+    )
+    return send(
+        "customer_replied",
+        context,
+        recipients,
+        settings.LANGUAGE_CODE,
+        reply_to=ticket.customer_email,
+    )
+
+
+def tickets_merged(target, sources):
+    """Tell each customer of the merged tickets, once, where the conversation went on."""
+    helpdesk = target.helpdesk
+    by_address = {}
+    for source in sources:
+        if source.customer_email:
+            by_address.setdefault(source.customer_email.lower(), []).append(source)
+    sent = 0
+    for tickets in by_address.values():
+        first = tickets[0]
+        context = {
+            "target": target,
+            "tickets": tickets,
+            "helpdesk": helpdesk,
+            "customer_name": first.customer_name,
+            # The target's link only for its own customer: another customer's ticket
+            # stays closed to them.
+            "target_link": (
+                links.mail_link_url(target, helpdesk)
+                if helpdesk is not None
+                and target.customer_email.lower() == first.customer_email.lower()
+                else None
+            ),
+        }
+        sent += send("tickets_merged", context, [first.customer_email], first.language)
+    return sent
+
+
 def status_changed(ticket, new_status):
     if new_status.kind in ("resolved", "closed"):
         resolved = new_status.kind == "resolved"
@@ -139,11 +236,11 @@ def rating_links(ticket, helpdesk):
     )
     if last is None:
         return []
-    base = helpdesk.get_full_url()
-    return [
-        {"score": score, "label": label, "url": links.rating_link_url(helpdesk, last, score, base)}
-        for score, label in SCORE_CHOICES
-    ]
+    # From the support centre's Site record, as every link in mail.
+    urls = {score: links.rating_link_url(helpdesk, last, score) for score, _label in SCORE_CHOICES}
+    if None in urls.values():
+        return []
+    return [{"score": score, "label": label, "url": urls[score]} for score, label in SCORE_CHOICES]
 
 
 def unhappy_rating(ticket, rating, *, reopened, by_customer):
@@ -160,8 +257,10 @@ def unhappy_rating(ticket, rating, *, reopened, by_customer):
 
 def assigned(ticket, assignee_id):
     """Tell the new assignee, unless they asked not to be told."""
-    if ticket.assignee_id != assignee_id or not ticket.assignee.is_active:
+    if ticket.assignee_id != assignee_id:
         return  # reassigned again before the mail went out
+    if not permissions.staff_can_access(ticket.assignee, ticket):
+        return  # no longer a desk user of the ticket's department
     profile = StaffMember.objects.filter(user_id=assignee_id).first()
     if profile is not None and not profile.notify_assigned:
         return
@@ -174,10 +273,9 @@ def assigned(ticket, assignee_id):
     )
 
 
-def access_links(email, tickets, helpdesk, base_url, language):
+def access_links(email, tickets, helpdesk, language):
     """Mail fresh private links; ``tickets`` is a list of (ticket, raw token)."""
     entries = [
-        {"ticket": ticket, "link": links.private_link_url(helpdesk, raw, base_url)}
-        for ticket, raw in tickets
+        {"ticket": ticket, "link": links.private_link_url(helpdesk, raw)} for ticket, raw in tickets
     ]
     send("access_links", {"entries": entries, "helpdesk": helpdesk}, [email], language)

@@ -1,7 +1,8 @@
 """PDF documents rendered with WeasyPrint from HTML templates.
 
 WeasyPrint is imported when a PDF is made, so the rest of the package works on a
-machine without its system libraries (Pango).
+machine without its system libraries (Pango); making a PDF there raises
+``PdfUnavailable``, which views answer with a 503 page that says what is missing.
 """
 
 from django.db.models import Prefetch
@@ -11,9 +12,17 @@ from django.utils import timezone, translation
 from .models import Attachment, Message
 
 
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint, or the Pango libraries it loads when imported, is not installed."""
+
+
 def render_pdf(template, context, *, request=None, base_url=None):
     """Render a Django template to HTML and the HTML to PDF bytes."""
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as error:
+        # OSError: WeasyPrint is installed but cannot load libpango (cffi's dlopen).
+        raise PdfUnavailable(str(error)) from error
 
     html = render_to_string(template, context, request=request)
     return HTML(string=html, base_url=base_url).write_pdf()

@@ -2,32 +2,35 @@
 
 import logging
 
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from . import signals
+from . import background, conf, kb_search, signals
 from .analytics import rollups
-from .models import Priority, Status, Ticket
+from .models import ArticlePage, HelpdeskSettings, Priority, Status, Ticket
 from .models.tickets import forget_cached_rows
-from .tasks import index_ticket, send_notification, send_rating_notification
+from .tasks import (
+    notify_customer_reply,
+    send_billing_mail,
+    send_merge_notifications,
+    send_notification,
+    send_rating_notification,
+    send_signup_mail,
+)
 
 logger = logging.getLogger(__name__)
 
+# Search needs no task: the workflow keeps the tickets' search table in its transaction.
+
 
 def _enqueue(**kwargs):
-    # Signals arrive after commit; a broken queue or mail server must not fail the request.
-    try:
-        send_notification.enqueue(**kwargs)
-    except Exception:
-        logger.exception("Could not enqueue the %s notification", kwargs.get("event"))
-
-
-def _reindex(ticket):
-    try:
-        index_ticket.enqueue(ticket_id=ticket.pk)
-    except Exception:
-        logger.exception("Could not enqueue the search index update of %s", ticket.pk)
+    # Signals arrive after commit; a broken queue or mail server must not fail the
+    # request, and with an in-process backend the work waits until the response is sent.
+    background.enqueue(send_notification, **kwargs)
 
 
 @receiver(signals.ticket_opened)
@@ -35,19 +38,22 @@ def on_ticket_opened(sender, ticket, message, **kwargs):
     # The raw token stays out of the task's arguments: a database-backed queue would
     # store it. The confirmation carries a signed link instead.
     _enqueue(event="ticket_opened", ticket_id=ticket.pk, message_id=message.pk)
-    _reindex(ticket)
 
 
 @receiver(signals.reply_posted)
-def on_reply_posted(sender, ticket, message, **kwargs):
-    _reindex(ticket)
-    if not message.is_internal:
+def on_reply_posted(sender, ticket, message, notify=True, **kwargs):
+    if message.is_internal or not notify:
+        return
+    if message.is_staff_reply:
         _enqueue(event="reply_posted", ticket_id=ticket.pk, message_id=message.pk)
+    else:
+        # The staff hear of a burst of customer replies in one mail (digests.py).
+        background.enqueue(notify_customer_reply, ticket_id=ticket.pk, message_id=message.pk)
 
 
 @receiver(signals.status_changed)
-def on_status_changed(sender, ticket, new_status, **kwargs):
-    if new_status.kind in ("resolved", "closed"):
+def on_status_changed(sender, ticket, new_status, notify=True, **kwargs):
+    if notify and new_status.kind in ("resolved", "closed"):
         _enqueue(event="status_changed", ticket_id=ticket.pk, new_status_id=new_status.pk)
 
 
@@ -62,21 +68,23 @@ def on_ticket_assigned(sender, ticket, assignee, user, automatic, **kwargs):
 
 @receiver(signals.tickets_merged)
 def on_tickets_merged(sender, target, sources, **kwargs):
-    for ticket in (target, *sources):
-        _reindex(ticket)
+    # One task for the whole merge, however many tickets went into it.
+    background.enqueue(
+        send_merge_notifications, target_id=target.pk, source_ids=[s.pk for s in sources]
+    )
 
 
-@receiver(signals.ticket_updated)
-def on_ticket_updated(sender, ticket, **kwargs):
-    # A new subject (or department) must be findable in the inbox search.
-    _reindex(ticket)
+@receiver(page_published)
+def on_page_published(sender, instance, **kwargs):
+    # Files copied from a ticket stay private until the article showing them is public.
+    if isinstance(instance, ArticlePage):
+        from .workflow.knowledge import release_article_files
+
+        release_article_files(instance)
 
 
 def _enqueue_rating(**kwargs):
-    try:
-        send_rating_notification.enqueue(**kwargs)
-    except Exception:
-        logger.exception("Could not enqueue the rating notification of %s", kwargs.get("ticket_id"))
+    background.enqueue(send_rating_notification, **kwargs)
 
 
 @receiver(signals.ticket_rated)
@@ -106,3 +114,70 @@ def on_lookup_row_changed(sender, **kwargs):
     # cached the old rows while the change was in flight.
     forget_cached_rows(sender)
     transaction.on_commit(lambda: forget_cached_rows(sender))
+
+
+@receiver(post_save, sender=HelpdeskSettings)
+@receiver(post_delete, sender=HelpdeskSettings)
+def on_settings_changed(sender, instance, **kwargs):
+    HelpdeskSettings.forget_cached(instance.site_id)
+    transaction.on_commit(lambda: HelpdeskSettings.forget_cached(instance.site_id))
+
+
+@receiver(page_published)
+@receiver(page_unpublished)
+@receiver(post_page_move)
+@receiver(post_delete, sender=Page)
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+@receiver(post_save, sender=Site)
+@receiver(post_delete, sender=Site)
+def on_page_tree_changed(sender, **kwargs):
+    # The department forms' "search the knowledge base" link may point elsewhere now.
+    kb_search.forget_knowledge_base_urls()
+    transaction.on_commit(kb_search.forget_knowledge_base_urls)
+
+
+# --- paid support ----------------------------------------------------------------------
+
+# Ledger entries a customer is e-mailed about (the task decides whether a use leaves
+# few enough incidents to tell).
+MAILED_KINDS = ("use", "refund", "return")
+
+
+def _enqueue_task(task, **kwargs):
+    background.enqueue(task, **kwargs)
+
+
+@receiver(signals.ledger_changed)
+def on_ledger_changed(sender, entries, **kwargs):
+    for entry in entries:
+        if entry.kind in MAILED_KINDS:
+            _enqueue_task(send_billing_mail, event="entry", entry_id=entry.pk)
+
+
+@receiver(signals.grant_expiring)
+def on_grant_expiring(sender, grant, **kwargs):
+    _enqueue_task(send_billing_mail, event="grant_expiring", grant_id=grant.pk)
+
+
+@receiver(signals.customer_signed_up)
+def on_customer_signed_up(sender, signup, existing_user, helpdesk, language, **kwargs):
+    if signup is not None:
+        _enqueue_task(send_signup_mail, signup_id=signup.pk)
+    elif existing_user is not None:
+        _enqueue_task(
+            send_signup_mail,
+            user_id=existing_user.pk,
+            helpdesk_id=helpdesk.pk if helpdesk is not None else None,
+            language=language,
+        )
+
+
+@receiver(user_logged_in)
+def on_user_logged_in(sender, request, user, **kwargs):
+    # Only where the site vouches for its accounts' addresses: anyone may type any
+    # address into an anonymous ticket.
+    if conf.get("VERIFIED_EMAILS"):
+        from .workflow.accounts import claim_tickets
+
+        claim_tickets(user)

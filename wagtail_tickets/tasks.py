@@ -1,8 +1,10 @@
 """Background work. Enqueued after commit; a failure here never undoes a ticket."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,28 @@ def send_notification(event, ticket_id, message_id=None, new_status_id=None, ass
             notifications.status_changed(ticket, status)
 
 
+def lookup_tickets(email, helpdesk):
+    """The tickets "find my ticket" mails links to: the address's tickets under
+    ``helpdesk`` that are active, or were resolved or closed in the last
+    ``LOOKUP_CLOSED_DAYS`` days; the 20 with the latest messages."""
+    from django.db.models import Q
+
+    from . import conf
+    from .models import Status, Ticket
+    from .models.tickets import status_ids
+
+    since = timezone.now() - timedelta(days=conf.get("LOOKUP_CLOSED_DAYS"))
+    recent = Q(status_id__in=status_ids(Status.ARCHIVED_KINDS)) & (
+        Q(closed_at__gte=since) | Q(resolved_at__gte=since)
+    )
+    return list(
+        Ticket.objects.filter(Q(status_id__in=status_ids(Status.ACTIVE_KINDS)) | recent)
+        .filter(customer_email__iexact=email, department__path__startswith=helpdesk.path)
+        .select_related("status", "department")
+        .order_by("-last_message_at", "-pk")[:20]
+    )
+
+
 @task()
 def send_rating_notification(ticket_id, rating_id, reopened=False, by_customer=False):
     """A customer rated a reply 1 or 2 (``by_customer``: then reopened the ticket)."""
@@ -55,35 +79,137 @@ def send_rating_notification(ticket_id, rating_id, reopened=False, by_customer=F
 
 
 @task()
-def send_access_links(email, helpdesk_id, base_url, language):
+def send_access_links(email, helpdesk_id, language):
     from . import notifications, workflow
-    from .models import HelpdeskPage, Ticket
+    from .models import HelpdeskPage
 
     helpdesk = HelpdeskPage.objects.filter(pk=helpdesk_id).first()
     if helpdesk is None:
         return
-    tickets = list(
-        Ticket.objects.active()
-        .filter(customer_email__iexact=email, department__path__startswith=helpdesk.path)
-        .order_by("-last_message_at")[:20]
-    )
+    tickets = lookup_tickets(email, helpdesk)
     if not tickets:
         return
-    # The old links die only if the new ones were handed to the mail server.
+    # A link exists only if it was handed to the mail server: a failed send rolls the
+    # new links back. Links issued earlier are never touched.
     with transaction.atomic():
         issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
-        notifications.access_links(email, issued, helpdesk, base_url, language)
+        notifications.access_links(email, issued, helpdesk, language)
 
 
 @task()
 def index_ticket(ticket_id):
-    """Bring a ticket's search entry up to date (its messages included)."""
-    from wagtail.search.backends import get_search_backends
+    """Rebuild a ticket's search row. The workflow keeps the rows itself; this stays for
+    tasks queued by earlier versions (and for code that changed a ticket around it)."""
+    from .models import search
 
+    search.reindex([ticket_id])
+
+
+@task()
+def notify_customer_reply(ticket_id, message_id):
+    """Tell the staff of a customer's reply, or fold it into the window's digest."""
+    from . import digests
+
+    digests.customer_replied(ticket_id, message_id)
+
+
+@task()
+def send_reply_digest(ticket_id):
+    """The digest of one ticket's held replies, at the end of its window (worker backends)."""
+    from . import digests
+
+    digests.send_due(ticket_id=ticket_id, force=True)
+
+
+@task()
+def send_due_reply_digests():
+    """Every digest whose window has closed (backends that cannot run a task later)."""
+    from . import digests
+
+    return digests.send_due()
+
+
+@task()
+def send_merge_notifications(target_id, source_ids):
+    """Tell the customers of merged tickets where their conversation went: one mail per
+    customer address, listing all of their tickets merged at once."""
+    from . import notifications
     from .models import Ticket
 
-    ticket = Ticket.objects.filter(pk=ticket_id).prefetch_related("messages").first()
-    if ticket is None:
+    target = _load_ticket(target_id)
+    if target is None:
+        return 0
+    sources = list(Ticket.objects.filter(pk__in=source_ids).order_by("pk"))
+    return notifications.tickets_merged(target, sources)
+
+
+# --- paid support ----------------------------------------------------------------------
+
+
+@task()
+def send_billing_mail(event, entry_id=None, grant_id=None):
+    """Paid support's mails to customers; ``event`` is "entry" (a ledger entry worth
+    telling about) or "grant_expiring"."""
+    from . import notifications_billing
+    from .models import HelpdeskSettings, IncidentGrant, LedgerEntry
+
+    if event == "grant_expiring":
+        grant = (
+            IncidentGrant.objects.select_related("account__customer", "pack")
+            .filter(pk=grant_id)
+            .first()
+        )
+        if grant is not None:
+            notifications_billing.grant_expiring(grant)
         return
-    for backend in get_search_backends(with_auto_update=True):
-        backend.add(ticket)
+    entry = (
+        LedgerEntry.objects.select_related("account__customer", "ticket", "department")
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None:
+        return
+    if entry.kind == LedgerEntry.Kind.USE:
+        site = entry.department.get_site() if entry.department is not None else None
+        threshold = HelpdeskSettings.for_site(site).low_incidents_threshold if site else 1
+        notifications_billing.incidents_low(entry, threshold)
+    elif entry.kind in (LedgerEntry.Kind.REFUND, LedgerEntry.Kind.RETURN):
+        notifications_billing.refunded(entry)
+
+
+@task()
+def send_signup_mail(signup_id=None, user_id=None, helpdesk_id=None, language=""):
+    """The sign-up's verification link, or a note to the owner of an existing account."""
+    from django.contrib.auth import get_user_model
+
+    from . import notifications_billing
+    from .models import CustomerSignup, HelpdeskPage
+    from .workflow.accounts import signup_token
+
+    if signup_id is not None:
+        signup = CustomerSignup.objects.select_related("helpdesk").filter(pk=signup_id).first()
+        if signup is None or signup.helpdesk is None:
+            return
+        helpdesk = signup.helpdesk.specific
+        link = (
+            helpdesk.get_full_url().rstrip("/")
+            + "/"
+            + helpdesk.reverse_subpage("signup_verify_route", args=[signup_token(signup)])
+        )
+        notifications_billing.signup_link(signup, link)
+        return
+    user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+    helpdesk = HelpdeskPage.objects.filter(pk=helpdesk_id).first()
+    if user is not None and user.email:
+        notifications_billing.signup_existing(user, helpdesk, language)
+
+
+@task()
+def send_mail_invitation(address, department_id, subject, in_reply_to, language):
+    """Answer an unknown sender whose mail was refused with the department's form."""
+    from .mail import replies
+    from .models import DepartmentPage
+
+    department = DepartmentPage.objects.filter(pk=department_id).first()
+    if department is not None:
+        replies.send_invitation(address, department, subject, in_reply_to, language)

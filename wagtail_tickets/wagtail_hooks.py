@@ -2,8 +2,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 # The desk's modules register their own hooks when imported.
-from .admin import analytics, config, dashboard, inbox, reports, ticket  # noqa: F401
+from .admin import analytics, config, dashboard, inbox, mailboxes, reports, ticket  # noqa: F401
+from .admin import billing as billing_admin  # noqa: F401
 from .admin.menu import HelpdeskViewSetGroup
+from .models import Ticket, TicketLogEntry
 
 LOG_ACTIONS = {
     "wagtail_tickets.ticket.create": (_("Ticket opened"), _("Ticket opened")),
@@ -41,14 +43,64 @@ LOG_ACTIONS = {
     ),
     "wagtail_tickets.ticket.link_issued": (
         _("Private link issued"),
-        _("A new private link was issued; earlier links stopped working"),
+        _("A new private link was mailed; earlier links keep working"),
+    ),
+    "wagtail_tickets.ticket.links_revoked": (
+        _("Private links revoked"),
+        _("Every private link of this ticket was revoked"),
     ),
 }
 
 
 @hooks.register("register_log_actions")
 def register_ticket_log_actions(actions):
+    # Tickets keep their history in a log model of their own, whose entries Wagtail's
+    # reports show only to those who may see the ticket (see models/audit.py).
+    actions.register_model(Ticket, TicketLogEntry)
     for action, (label, message) in LOG_ACTIONS.items():
+        actions.register_action(action, label, message)
+
+
+# Paid support: logged on the customer's SupportAccount (tickets claimed: on the ticket;
+# sign-ups: on the user).
+BILLING_LOG_ACTIONS = {
+    "wagtail_tickets.billing.open": (_("Support account opened"), _("Support account opened")),
+    "wagtail_tickets.billing.charge": (_("Charged for a request"), _("Charged for a request")),
+    "wagtail_tickets.billing.use": (_("Incident used"), _("An incident was used by a request")),
+    "wagtail_tickets.billing.deposit": (_("Deposit"), _("Money was credited")),
+    "wagtail_tickets.billing.adjust": (_("Balance adjusted"), _("The balance was adjusted")),
+    "wagtail_tickets.billing.credit_limit": (
+        _("Credit limit changed"),
+        _("The credit limit was changed"),
+    ),
+    "wagtail_tickets.billing.refund": (_("Refund"), _("A charge was refunded")),
+    "wagtail_tickets.billing.extra": (
+        _("Charged for extra work"),
+        _("A ticket's customer was charged for extra work"),
+    ),
+    "wagtail_tickets.billing.grant": (_("Incidents granted"), _("An incident pack was granted")),
+    "wagtail_tickets.billing.return": (_("Incident returned"), _("An incident was given back")),
+    "wagtail_tickets.billing.expire": (_("Incidents expired"), _("Unused incidents lapsed")),
+    "wagtail_tickets.billing.renew": (_("Quota renewed"), _("A monthly quota was renewed")),
+    "wagtail_tickets.billing.end_grant": (_("Grant ended"), _("A grant was ended early")),
+    "wagtail_tickets.billing.expiry_notice": (
+        _("Expiry notice sent"),
+        _("The customer was told that incidents expire soon"),
+    ),
+    "wagtail_tickets.ticket.claimed": (
+        _("Ticket joined an account"),
+        _("An anonymous ticket joined the account of its verified e-mail address"),
+    ),
+    "wagtail_tickets.customer.verified": (
+        _("Customer address verified"),
+        _("A customer verified their e-mail address"),
+    ),
+}
+
+
+@hooks.register("register_log_actions")
+def register_billing_log_actions(actions):
+    for action, (label, message) in BILLING_LOG_ACTIONS.items():
         actions.register_action(action, label, message)
 
 

@@ -1,25 +1,42 @@
 """Settings of the example helpdesk: a demo on SQLite, not a production template.
 
-EXAMPLE_DEBUG=0 turns debug off (then `runserver --insecure` still serves static files);
-EXAMPLE_SECRET_KEY and EXAMPLE_ALLOWED_HOSTS (comma-separated) are read from the
-environment when set.
+EXAMPLE_DEBUG=0 turns debug off (then `runserver --insecure` still serves static files)
+and needs EXAMPLE_SECRET_KEY: the site refuses to start with debug off and the key
+published here. EXAMPLE_ALLOWED_HOSTS (comma-separated) is read from the environment
+when set. PORT (set by `make demo`) is the port the demo is served on.
 """
 
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 SITE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("EXAMPLE_DEBUG", "1").lower() not in ("0", "false", "no", "off", "")
 # A fixed key keeps sessions valid across restarts of the demo; never reuse it elsewhere.
-SECRET_KEY = os.environ.get("EXAMPLE_SECRET_KEY", "example-site-insecure-demo-key-do-not-deploy")
-# `make demo` listens on every interface so the demo opens from another machine or a
-# container's host; with debug off, only explicitly named hosts are served.
-ALLOWED_HOSTS = os.environ.get(
-    "EXAMPLE_ALLOWED_HOSTS", "*" if DEBUG else "localhost,127.0.0.1,[::1]"
-).split(",")
+PUBLISHED_SECRET_KEY = "example-site-insecure-demo-key-do-not-deploy"
+SECRET_KEY = os.environ.get("EXAMPLE_SECRET_KEY") or PUBLISHED_SECRET_KEY
+if not DEBUG and SECRET_KEY == PUBLISHED_SECRET_KEY:
+    # Anyone can read this key in the repository, and with it forge sessions, private
+    # mail links and password reset tokens: a site served with debug off is a real one.
+    raise ImproperlyConfigured(
+        "The example site's SECRET_KEY is published with its source code. To run it with "
+        "EXAMPLE_DEBUG=0, set EXAMPLE_SECRET_KEY to a long random value, for example: "
+        "EXAMPLE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
+# `make demo` listens on 127.0.0.1. Served on another interface (`make demo
+# HOST=0.0.0.0`), the names it is reached by go in EXAMPLE_ALLOWED_HOSTS; the first one
+# is also the demo Site's hostname, which links in mails are built from.
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("EXAMPLE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if host.strip()
+]
+# The name the demo's Site record gets (`load_demo`), and so the links in its mails.
+DEMO_HOSTNAME = next((host.lstrip(".") for host in ALLOWED_HOSTS if host != "*"), "localhost")
+DEMO_PORT = int(os.environ.get("PORT") or 8000)
 
 INSTALLED_APPS = [
     "home",
@@ -39,8 +56,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
-    "django_recaptcha",
     "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A 503 with Retry-After, not a 500, while the database cannot answer.
+    "wagtail_tickets.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the browser's Accept-Language, so the demo speaks Russian
     # to a Russian browser; it needs the session before it and must precede Common.
@@ -76,7 +95,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "wagtail.contrib.settings.context_processors.settings",
             ]
         },
     }
@@ -86,6 +104,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE") or SITE_DIR / "db.sqlite3",
+        # Writers wait for each other (up to 20 s) and take the write lock as their
+        # transaction begins: a burst of visitors queues instead of "database is locked".
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -101,20 +122,25 @@ STATIC_ROOT = SITE_DIR / "static-collected"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = os.environ.get("EXAMPLE_MEDIA_ROOT") or SITE_DIR / "media"
 
+# The customers' login page from wagtail_tickets.urls; after logging in they land in the
+# support centre.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
 
 # Mail is printed to the console: the demo has no mail server.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "helpdesk@example.com"
 
-# Notifications run in the request; a real site runs a django-tasks-db worker instead.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Notifications go through django-tasks-db's queue, as in production: `make demo` runs
+# `manage.py db_worker` beside the server. Without a worker, set the ImmediateBackend
+# here (django_tasks' default): the mails are then sent after each response.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Paid support's prices and balances are in roubles in the demo.
+WAGTAIL_TICKETS_CURRENCY = "RUB"
 
 WAGTAIL_SITE_NAME = "Example helpdesk"
-WAGTAILADMIN_BASE_URL = "http://localhost:8000"
+WAGTAILADMIN_BASE_URL = f"http://{DEMO_HOSTNAME}:{DEMO_PORT}"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
-# Without reCAPTCHA keys the desk uses its honeypot; the test-key warning is noise here.
-SILENCED_SYSTEM_CHECKS = ["django_recaptcha.recaptcha_test_key_error"]
+# Without reCAPTCHA keys the forms use the honeypot, and django_recaptcha need not be
+# installed. With RECAPTCHA_PUBLIC_KEY and RECAPTCHA_PRIVATE_KEY, add it to INSTALLED_APPS.

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -10,12 +9,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     # Customers log in on the site, not in the Wagtail admin, to see all their tickets.
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="wagtail_tickets/login.html"),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("wagtail_tickets.urls")),
 ]
 
 if settings.DEBUG:

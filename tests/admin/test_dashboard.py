@@ -233,3 +233,36 @@ def test_whole_dashboard_query_count_is_constant(
     with django_assert_max_num_queries(60) as many:
         client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_counts_stop_at_the_cap(client, agent, department, customer, monkeypatch):
+    """Counts read at most COUNT_CAP rows, so the panel and the menu badge cost the same
+    with 50,000 active tickets; at the cap they say "cap - 1 +"."""
+    from wagtail_tickets.admin import counts
+
+    monkeypatch.setattr(counts, "COUNT_CAP", 3)
+    for n in range(2):
+        factories.open_ticket(department, customer=customer, subject=f"Few {n}")
+    html = panel_html(home(client, agent))
+    assert "Unassigned in my departments (2)" in re.sub(r"\s+", " ", section(html, "unassigned"))
+    for n in range(4):
+        factories.open_ticket(department, customer=customer, subject=f"Many {n}")
+    response = home(client, agent)
+    html = panel_html(response)
+    assert "(2+)" in section(html, "unassigned")
+    assert rows(section(html, "unassigned")) == dashboard.UNASSIGNED_LIMIT
+    assert "See them all in the inbox" in section(html, "unassigned")
+    assert "Helpdesk (2+)" in response.content.decode()  # the menu badge
+
+
+def test_capped_counts_are_one_query(agent, department, customer, django_assert_num_queries):
+    from wagtail_tickets.admin.counts import capped_counts
+
+    for n in range(5):
+        factories.open_ticket(department, customer=customer, subject=f"T {n}")
+    active = Ticket.objects.active()
+    with django_assert_num_queries(1):
+        result = capped_counts(
+            4, all=active, none=active.filter(pk=0), one=active.filter(subject="T 1")
+        )
+    assert result == {"all": 4, "none": 0, "one": 1}

@@ -84,7 +84,7 @@ def data(department, sales, agent):
     tickets, a resolved ticket without topic words. Sales: 2 blank invoices."""
     login_1 = factories.open_ticket(department, subject="Can't log in to my account")
     merged = factories.open_ticket(department, subject="I can't log in to my account")
-    workflow.merge(login_1, [merged], user=agent)
+    workflow.merge(login_1, [merged], user=factories.grant(agent, "change_ticket_fields"))
     resolve(login_1, days_ago=3)
     login_2 = resolved_ticket(
         department, "Can't log into my account", days_ago=2, replies=4, agent=agent

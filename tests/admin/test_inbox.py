@@ -102,7 +102,7 @@ def test_inbox_in_helpdesk_menu(client, desk, agent):
 
 def test_columns(client, desk, agent):
     ticket = desk["tech1"]
-    workflow.assign(ticket, agent, user=agent)
+    workflow.assign(ticket, agent)
     response = login(client, agent).get(INDEX)
     html = response.content.decode()
     for text in (
@@ -137,7 +137,7 @@ def test_cells_escape_what_customers_agents_and_managers_typed(client, departmen
         email="mallory@example.com",
         subject="<script>alert(1)</script>",
     )
-    workflow.assign(ticket, agent, user=agent)
+    workflow.assign(ticket, agent)
     html = login(client, agent).get(INDEX).content.decode()
     for raw in ("<script>alert(1)", "<b>Mallory", "<i>support", "<u onmouseover", "<img src=x>"):
         assert raw not in html
@@ -249,12 +249,12 @@ def test_department_filter_offers_only_visible_departments(client, desk, agent, 
 
 def test_filter_by_assignee(client, desk, agent, department):
     colleague = factories.make_agent("colleague", departments=[department], first_name="Cole")
-    workflow.assign(desk["tech1"], agent, user=agent)
-    workflow.assign(desk["tech2"], colleague, user=agent)
+    workflow.assign(desk["tech1"], agent)
+    workflow.assign(desk["tech2"], colleague)
     login(client, agent)
     assert codes(client.get(f"{INDEX}?assignee=me")) == [desk["tech1"].code]
     assert codes(client.get(f"{INDEX}?assignee={colleague.pk}")) == [desk["tech2"].code]
-    workflow.assign(desk["tech2"], None, user=agent)
+    workflow.assign(desk["tech2"], None)
     assert codes(client.get(f"{INDEX}?assignee=unassigned")) == [desk["tech2"].code]
 
 

@@ -25,7 +25,10 @@ def desk(live_site):  # noqa: F811 - the imported fixture
     agent = factories.make_agent(
         "agent", departments=[tech, sales], first_name="Ada", last_name="Agent"
     )
-    colleague = factories.make_agent("colleague", departments=[tech], first_name="Cole")
+    # Both departments: tickets go only to people who can see them (workflow.rules).
+    colleague = factories.make_agent(
+        "colleague", departments=[tech, sales], first_name="Cole"
+    )
     high = Priority.objects.order_by("sort_order").last()
     subjects = [
         ("Printer is on fire", tech),
@@ -45,7 +48,7 @@ def desk(live_site):  # noqa: F811 - the imported fixture
             body=f"Details of: {subject}.",
         )
         if n % 2 == 0:
-            workflow.assign(ticket, agent if n % 4 == 0 else colleague, user=agent)
+            workflow.assign(ticket, agent if n % 4 == 0 else colleague)
         if n % 3 == 0:
             workflow.update_fields(ticket, priority=high)
         tickets.append(ticket)

@@ -135,9 +135,14 @@ def test_assign_reports_unchanged(client, tickets, dispatcher):
 # --- status, priority, close ------------------------------------------------------------
 
 
-def test_change_status(client, tickets, agent):
+def test_change_status_needs_the_fields_permission(client, tickets, agent, dispatcher):
+    """Any status is a field change (workflow.rules); closing stays every agent's."""
     waiting = Status.first_of_kind(Status.Kind.WAITING)
+    before = [reload(t).status_id for t in tickets]
     client.force_login(agent)
+    client.post(bulk_url("status", *tickets[:2]), {"status": waiting.pk})
+    assert [reload(t).status_id for t in tickets] == before
+    client.force_login(dispatcher)
     client.post(bulk_url("status", *tickets[:2]), {"status": waiting.pk})
     assert [reload(t).status_id for t in tickets[:2]] == [waiting.pk, waiting.pk]
     assert reload(tickets[2]).status_id != waiting.pk
@@ -162,9 +167,9 @@ def test_close_writes_through_the_workflow(client, tickets, agent):
     assert all(t.status.kind == Status.Kind.CLOSED and t.closed_at for t in closed)
     messages = [str(m).strip() for m in response.wsgi_request._messages]
     assert "2 tickets closed." in messages and "1 ticket needed no change." in messages
-    from wagtail.models import ModelLogEntry
+    from wagtail_tickets.models import TicketLogEntry
 
-    assert ModelLogEntry.objects.filter(action="wagtail_tickets.ticket.close").count() == 3
+    assert TicketLogEntry.objects.filter(action="wagtail_tickets.ticket.close").count() == 3
 
 
 def test_select_all_in_listing_uses_the_filters(client, tickets, foreign, agent, superuser):

@@ -30,7 +30,7 @@ def fill(department, customer, agent, count):
             department, customer=customer, subject=f"Paper jam {n}", body=f"Tray {n} is stuck"
         )
         if n % 2:
-            workflow.assign(ticket, agent, user=agent)
+            workflow.assign(ticket, agent)
         if n % 3 == 0:
             Star.objects.create(user=agent, ticket=ticket)
         tickets.append(ticket)

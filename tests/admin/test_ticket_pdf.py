@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+import sys
 
 import pytest
 from django.urls import reverse
@@ -85,3 +86,43 @@ def test_transcript_is_refused_to_other_departments(client, conversation, other_
 def test_transcript_renders_in_russian(conversation):
     content = ticket_transcript(conversation, language="ru")
     assert content.startswith(b"%PDF-")
+
+
+class _Refuse:
+    """An import hook that fails ``import weasyprint`` with the given error."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "weasyprint":
+            raise self.error
+        return None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ImportError("No module named 'weasyprint'"),
+        # What WeasyPrint raises on import when libpango is missing.
+        OSError("cannot load library 'libpango-1.0-0': No such file or directory"),
+    ],
+    ids=["not installed", "no pango"],
+)
+def test_without_weasyprint_the_transcript_says_what_is_missing(
+    client, conversation, agent, monkeypatch, error
+):
+    for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_Refuse(error), *sys.meta_path])
+    client.force_login(agent)
+    response = client.get(reverse("helpdesk_tickets:pdf", args=[conversation.pk]))
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "cannot make PDF files" in page
+    assert "libpango-1.0-0 libpangoft2-1.0-0" in page
+    assert reverse("helpdesk_tickets:detail", args=[conversation.pk]) in page
+    # The ticket screen itself still works.
+    detail = client.get(reverse("helpdesk_tickets:detail", args=[conversation.pk]))
+    assert detail.status_code == 200

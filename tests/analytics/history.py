@@ -42,6 +42,16 @@ class History:
             )
             for n in range(4)
         ]
+        # Replies that resolve need "Can change ticket fields"; the first agent merges
+        # tickets of any department, which needs seeing them all.
+        self.agents = [
+            factories.grant(
+                agent,
+                "change_ticket_fields",
+                *(["view_all_departments"] if n == 0 else []),
+            )
+            for n, agent in enumerate(self.agents)
+        ]
         self.customers = [factories.make_user(f"cust{n}-{seed}") for n in range(3)]
         self.priorities = [
             Priority.objects.create(
@@ -97,7 +107,13 @@ class History:
         for ticket in rng.sample(tickets, 3):
             ticket.refresh_from_db()
             workflow.update_fields(ticket, department=rng.choice(self.departments))
-        target, *sources = rng.sample(tickets, 3)
+        # Only one customer's tickets can be merged: the customer with the most.
+        by_customer = {}
+        for ticket in tickets:
+            if ticket.customer_id:
+                by_customer.setdefault(ticket.customer_id, []).append(ticket)
+        mergeable = max(by_customer.values(), key=len)
+        target, *sources = rng.sample(mergeable, 3)
         for ticket in (target, *sources):
             ticket.refresh_from_db()
         workflow.merge(target, sources, user=self.agents[0])

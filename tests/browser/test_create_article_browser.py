@@ -12,7 +12,7 @@ from wagtail.models import GroupPagePermission
 from tests import factories
 from tests.browser.conftest import screenshot
 from wagtail_tickets import workflow
-from wagtail_tickets.models import ArticlePage, Status
+from wagtail_tickets.models import ArticlePage
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,7 +50,7 @@ def desk(live_site):
     workflow.post_reply(
         ticket, body="Please reinstall the driver, Carol.", author=agent, by_staff=True
     )
-    workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED), user=agent)
+    factories.resolve(ticket, agent)
     return {"ticket": ticket, "kb": kb, "printers": printers}
 
 

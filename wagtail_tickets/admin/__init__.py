@@ -13,4 +13,5 @@ forms.py       the ticket screen's forms: reply, fields, message edit, new ticke
 ticket/        the ticket screen, its actions, creating tickets for customers, transcripts
 reports.py     the "Frequent requests" report
 knowledge.py   drafting an article from a resolved ticket; articles to link in replies
+mailboxes.py   Helpdesk → Mailboxes (``manage_mailboxes``); the original of a mail for staff
 """

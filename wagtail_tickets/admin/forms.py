@@ -76,6 +76,9 @@ class DeskReplyForm(forms.Form):
         ]
         self.fields["new_status"].coerce = lambda value: self.statuses[value]
         self.fields["new_status"].empty_value = None
+        if not statuses:
+            # Not the agent's to choose (see workflow.rules): replies take the automatic one.
+            del self.fields["new_status"]
         self.signature = (signature or "").strip()
         if not self.signature:
             del self.fields["append_signature"]

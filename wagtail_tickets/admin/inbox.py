@@ -24,7 +24,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.defaults import permission_denied
@@ -33,9 +32,11 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.base import ViewSet
 
+from ..inputs import local_url, search_text
 from ..models import SavedSearch, Star, Ticket
 from ..models.tickets import attach_lookups
 from ..permissions import visible_tickets
+from ..spreadsheets import SafeSpreadsheetExportMixin
 from .filters import InboxFilterSet
 from .inbox_pages import MatchesPaginator
 from .inbox_search import search_tickets
@@ -129,12 +130,7 @@ def ticket_url(ticket):
 
 
 def safe_next(request, fallback):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return local_url(request, request.POST.get("next") or request.GET.get("next"), fallback)
 
 
 def saved_query_string(params):
@@ -168,7 +164,7 @@ def inbox_queryset(request, params):
     filterset = InboxFilterSet(params, queryset, request=request)
     if filterset.is_valid():
         queryset = filterset.qs
-    query = params.get("q", "")
+    query = search_text(params.get("q", ""))
     if query:
         queryset = search_tickets(queryset, query, default_ordering=DEFAULT_ORDERING)
     return queryset
@@ -188,7 +184,7 @@ def assignee_name(ticket):
 # --------------------------------------------------------------------------------------
 
 
-class InboxIndexView(DeskAccessMixin, IndexView):
+class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
     model = Ticket
     template_name = "wagtail_tickets/admin/inbox.html"
     results_template_name = "wagtail_tickets/admin/inbox_results.html"
@@ -203,9 +199,11 @@ class InboxIndexView(DeskAccessMixin, IndexView):
     permission_policy = None
     any_permission_required = None
     permission_required = None
-    search_backend_name = "default"
     table_classname = "listing wt-inbox"
     table_class = InboxTable
+    # Tickets are not in Wagtail's search index: search_queryset asks the tickets' own
+    # search table, so the search box is switched on here.
+    is_searchable = True
 
     def get(self, request, *args, **kwargs):
         # Opening the inbox with no query applies my default saved search; any explicit
@@ -303,9 +301,8 @@ class InboxIndexView(DeskAccessMixin, IndexView):
             return queryset
         return search_tickets(
             queryset,
-            self.search_query,
+            search_text(self.search_query),
             default_ordering=DEFAULT_ORDERING,
-            backend_name=self.search_backend_name,
         )
 
     @cached_property

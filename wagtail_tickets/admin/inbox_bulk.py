@@ -18,8 +18,9 @@ from wagtail.admin import messages
 from wagtail.admin.views.bulk_action import BulkAction
 
 from .. import workflow
+from ..inputs import local_url, parse_id
 from ..models import Priority, StaffMember, Status, Ticket
-from ..permissions import visible_tickets
+from ..permissions import admin_user_ids, visible_tickets
 from .filters import person_name
 from .inbox import can_use_inbox, forbidden, inbox_queryset
 
@@ -38,6 +39,11 @@ class TicketBulkAction(BulkAction):
     #: Text of the confirm button.
     confirm_label = _("Yes, go ahead")
     minimum = 1
+
+    def __init__(self, request, model):
+        super().__init__(request, model)
+        # Wagtail takes any relative ``next``; redirect() cannot go to "'".
+        self.next_url = local_url(request, self.next_url, request.path)
 
     def dispatch(self, request, *args, **kwargs):
         if not can_use_inbox(request.user):
@@ -60,7 +66,7 @@ class TicketBulkAction(BulkAction):
             queryset = inbox_queryset(self.request, self.request.GET)
             ignored = 0
         else:
-            ids = {int(value) for value in requested if value.isdigit()}
+            ids = {parse_id(value) for value in requested} - {None}
             queryset = visible_tickets(user).filter(pk__in=ids)
             ignored = None  # known once loaded
         tickets = list(
@@ -177,6 +183,7 @@ def staff_users():
             is_active=True,
             pk__in=StaffMember.objects.values("user_id"),
         )
+        .filter(pk__in=admin_user_ids())
         .order_by("first_name", "last_name", "username")
     )
 
@@ -279,6 +286,8 @@ class StatusBulkAction(ChangeBulkAction):
     action_priority = 20
     form_class = StatusForm
     field = "status"
+    # Closing stays open to every agent (the Close action); any status is a field change.
+    permission = FIELDS_PERM
     confirm_label = _("Yes, change the status")
     success_message = ngettext_lazy(
         "%(count)d ticket moved to %(status)s.", "%(count)d tickets moved to %(status)s.", "count"

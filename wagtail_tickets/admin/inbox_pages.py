@@ -9,6 +9,10 @@ page's rows are then loaded by key with everything the table shows.
 from django.db.models import Count, Window
 from wagtail.admin.paginator import WagtailPaginator
 
+from ..inputs import parse_id
+
+MAX_PAGE = 1_000_000
+
 
 class MatchesPaginator(WagtailPaginator):
     def __init__(self, object_list, per_page, *, requested, load_rows, **kwargs):
@@ -30,10 +34,9 @@ class MatchesPaginator(WagtailPaginator):
         return self._keys[number]
 
     def _requested_number(self):
-        try:
-            return max(int(self.requested), 1)
-        except (TypeError, ValueError):
-            return 1
+        # Any page number past the last gives the last page; one past MAX_PAGE would make
+        # an offset the database cannot take.
+        return min(parse_id(self.requested) or 1, MAX_PAGE)
 
     @property
     def count(self):

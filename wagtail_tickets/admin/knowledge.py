@@ -245,7 +245,8 @@ class KnowledgeSearchView(View):
         results = []
         if query:
             for page in search_articles(query)[:KB_SEARCH_RESULTS]:
-                results.append({"title": page.title, "url": page.get_full_url(request)})
+                # Inserted into replies that are mailed: the Site record's address.
+                results.append({"title": page.title, "url": page.get_full_url()})
         response = JsonResponse({"results": results})
         response["Cache-Control"] = "private, no-store"
         return response

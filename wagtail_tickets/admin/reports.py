@@ -31,6 +31,7 @@ from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.paginator import WagtailPaginator
+from wagtail.admin.utils import get_admin_base_url
 from wagtail.admin.views.reports import ReportView
 
 from ..analytics import requests
@@ -40,6 +41,7 @@ from ..analytics.scope import Scope, as_datetime
 from ..models import ArticlePage, Status, Ticket
 from ..models.tickets import status_ids
 from ..permissions import sees_all_departments
+from ..spreadsheets import SafeSpreadsheetExportMixin
 from .filters import CheckboxFilter, visible_departments
 from .inbox_table import FastColumn, HumanDates, InboxTable, WhenColumn, esc, url_maker
 from .knowledge import can_create_articles
@@ -54,6 +56,8 @@ ARTICLE_EDIT_URL_NAME = "wagtailadmin_pages:edit"
 PERIODS = (7, 30, 90, 365)
 DEFAULT_PERIOD = 30
 DEFAULT_MINIMUM = 2
+#: The most groups one export writes, busiest first.
+EXPORT_MAX_ROWS = 10_000
 
 
 # --------------------------------------------------------------------------------------
@@ -249,7 +253,7 @@ class ActionColumn(FastColumn):
 # --------------------------------------------------------------------------------------
 
 
-class FrequentRequestsView(ReportView):
+class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
     page_title = _("Frequent requests")
     header_icon = "list-ol"
     index_url_name = f"{NAMESPACE}:frequent_requests"
@@ -303,7 +307,13 @@ class FrequentRequestsView(ReportView):
         }
 
     def absolute_url(self, value):
-        return self.request.build_absolute_uri(value) if value else ""
+        if not value:
+            return ""
+        # The admin's configured address; the request's own only on a site without one.
+        base = get_admin_base_url()
+        if base:
+            return base.rstrip("/") + value
+        return self.request.build_absolute_uri(value)
 
     def dispatch(self, request, *args, **kwargs):
         if not is_desk_user(request.user):
@@ -403,7 +413,8 @@ class FrequentRequestsView(ReportView):
         cached = getattr(self, "_decorated", None)
         if cached is not None and cached[0] is object_list:
             return cached[1]
-        groups = list(object_list)
+        # An export is one request too: it stops at EXPORT_MAX_ROWS groups.
+        groups = list(object_list[:EXPORT_MAX_ROWS] if self.is_export else object_list)
         best, articles = {}, {}
         if groups:
             # A page asks about its own topics; an export (every group) about all of them.

@@ -1,4 +1,9 @@
+from .access import AccessLink
+from .accounts import CustomerSignup
+from .audit import TicketLogEntry
+from .billing import IncidentGrant, IncidentPack, LedgerEntry, SupportAccount
 from .desk import SavedSearch, Star, TicketView
+from .digests import ReplyDigest
 from .knowledge import (
     ArticlePage,
     ArticlePageTag,
@@ -7,8 +12,11 @@ from .knowledge import (
     RelatedArticle,
     SuggestionStat,
 )
+from .limits import RateLimitLock, UsedFormToken
+from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
 from .ratings import ActivityRollup, DurationRollup, Rating, TopicRollup
+from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
 from .staff import StaffMember
 from .tickets import (
@@ -21,6 +29,12 @@ from .tickets import (
 )
 
 __all__ = [
+    "AccessLink",
+    "AutoReplyCounter",
+    "BouncingAddress",
+    "InboundMail",
+    "Mailbox",
+    "TicketMailId",
     "ActivityRollup",
     "DurationRollup",
     "Rating",
@@ -30,19 +44,29 @@ __all__ = [
     "ArticleVote",
     "KnowledgeBaseIndexPage",
     "RelatedArticle",
+    "ReplyDigest",
     "SuggestionStat",
     "Attachment",
+    "CustomerSignup",
     "DepartmentCounter",
     "DepartmentPage",
     "HelpdeskPage",
     "HelpdeskSettings",
+    "IncidentGrant",
+    "IncidentPack",
+    "LedgerEntry",
     "Message",
     "Priority",
+    "RateLimitLock",
     "SavedSearch",
     "StaffMember",
+    "SupportAccount",
     "Star",
     "Status",
     "Ticket",
     "TicketFormField",
+    "TicketSearch",
+    "TicketLogEntry",
     "TicketView",
+    "UsedFormToken",
 ]

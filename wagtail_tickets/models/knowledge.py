@@ -185,6 +185,9 @@ class ArticleVote(models.Model):
     )
     helpful = models.BooleanField(_("helpful"))
     created_at = models.DateTimeField(_("voted"), default=timezone.now)
+    # A keyed hash of the voter's IP address: votes per address and article are
+    # limited (views.knowledge.vote) whatever cookie the voter sends.
+    ip_hash = models.CharField(_("address hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("article vote")
@@ -197,7 +200,10 @@ class ArticleVote(models.Model):
                 name="wt_vote_once_per_user",
             ),
         ]
-        indexes = [models.Index(fields=["article", "helpful"], name="wt_vote_article_helpful")]
+        indexes = [
+            models.Index(fields=["article", "helpful"], name="wt_vote_article_helpful"),
+            models.Index(fields=["article", "ip_hash", "created_at"], name="wt_vote_article_ip"),
+        ]
 
     def __str__(self):
         return f"{self.article_id} · {'+' if self.helpful else '-'}"

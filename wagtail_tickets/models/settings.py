@@ -1,8 +1,17 @@
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.models import Site
+
+#: Seconds a site's Helpdesk settings are kept in Django's cache for the public pages.
+SETTINGS_CACHE_SECONDS = 60
+
+
+def _settings_cache_key(site_id):
+    return f"wagtail_tickets:settings:{site_id}"
 
 
 @register_setting(icon="help")
@@ -12,6 +21,34 @@ class HelpdeskSettings(BaseSiteSetting):
         RECAPTCHA = "recaptcha", _("reCAPTCHA")
         HONEYPOT = "honeypot", _("Honeypot and minimum fill time")
         NONE = "none", _("None")
+
+    @classmethod
+    def for_request(cls, request):
+        """The site's settings, from Django's cache (then once per request).
+
+        Every visitor's page reads them; saving them clears the cache (signal_handlers),
+        so with a shared cache a change shows at once, with a per-process cache within
+        SETTINGS_CACHE_SECONDS. The admin's settings editor reads the database
+        (``for_site``).
+        """
+        attr_name = cls.get_cache_attr_name()
+        if hasattr(request, attr_name):
+            return getattr(request, attr_name)
+        site = Site.find_for_request(request)
+        if site is None:
+            return super().for_request(request)
+        key = _settings_cache_key(site.pk)
+        site_settings = cache.get(key)
+        if site_settings is None:
+            site_settings = cls.for_site(site)
+            cache.set(key, site_settings, SETTINGS_CACHE_SECONDS)
+        site_settings._request = request
+        setattr(request, attr_name, site_settings)
+        return site_settings
+
+    @classmethod
+    def forget_cached(cls, site_id):
+        cache.delete(_settings_cache_key(site_id))
 
     captcha_mode = models.CharField(
         _("captcha"), max_length=10, choices=CaptchaMode.choices, default=CaptchaMode.AUTO
@@ -25,6 +62,11 @@ class HelpdeskSettings(BaseSiteSetting):
     anonymous_tickets_per_hour = models.PositiveSmallIntegerField(
         _("anonymous tickets per IP address per hour"),
         default=10,
+        validators=[MinValueValidator(1)],
+    )
+    tickets_per_user_per_hour = models.PositiveSmallIntegerField(
+        _("tickets per logged-in customer per hour"),
+        default=20,
         validators=[MinValueValidator(1)],
     )
     allowed_extensions = models.CharField(
@@ -41,6 +83,46 @@ class HelpdeskSettings(BaseSiteSetting):
         _("staff notification address"),
         blank=True,
         help_text=_("Told about new tickets when a department has no staff members."),
+    )
+    # Paid support
+    signup_enabled = models.BooleanField(
+        _("customers may sign up"),
+        default=False,
+        help_text=_(
+            "Offer the support centre's own sign-up form (e-mail address verified by a "
+            "link). Leave off when your site has its own accounts."
+        ),
+    )
+    welcome_pack = models.ForeignKey(
+        "wagtail_tickets.IncidentPack",
+        verbose_name=_("welcome pack"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Granted to each customer who signs up, once their address is verified."),
+    )
+    purchase_page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("purchase page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Where customers buy incidents or top up their balance."),
+    )
+    purchase_url = models.URLField(
+        _("purchase address"),
+        blank=True,
+        help_text=_("Or the address of an outside shop; the page above wins when both are set."),
+    )
+    low_incidents_threshold = models.PositiveSmallIntegerField(
+        _("tell customers when incidents fall to"),
+        default=1,
+        help_text=_(
+            "Customers are e-mailed when this many incidents are left, and again at none. "
+            "0: only at none."
+        ),
     )
 
     rating_change_days = models.PositiveSmallIntegerField(
@@ -66,6 +148,7 @@ class HelpdeskSettings(BaseSiteSetting):
                 FieldPanel("captcha_for_logged_in"),
                 FieldPanel("min_fill_seconds"),
                 FieldPanel("anonymous_tickets_per_hour"),
+                FieldPanel("tickets_per_user_per_hour"),
             ],
             heading=_("Spam protection"),
         ),
@@ -79,6 +162,16 @@ class HelpdeskSettings(BaseSiteSetting):
         ),
         FieldPanel("notify_email"),
         MultiFieldPanel(
+            [
+                FieldPanel("signup_enabled"),
+                FieldPanel("welcome_pack"),
+                FieldPanel("purchase_page"),
+                FieldPanel("purchase_url"),
+                FieldPanel("low_incidents_threshold"),
+            ],
+            heading=_("Paid support"),
+        ),
+        MultiFieldPanel(
             [FieldPanel("rating_change_days"), FieldPanel("reopen_on_low_rating")],
             heading=_("Ratings"),
         ),
@@ -87,3 +180,11 @@ class HelpdeskSettings(BaseSiteSetting):
     class Meta:
         verbose_name = _("helpdesk settings")
         verbose_name_plural = _("helpdesk settings")
+
+    def purchase_link(self):
+        """The address where customers buy incidents or money, or ""."""
+        if self.purchase_page_id:
+            page = self.purchase_page
+            if page is not None and page.live:
+                return page.get_url() or ""
+        return self.purchase_url

@@ -1,21 +1,23 @@
 import json
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from wagtail.models import Site
 
-from .. import captcha, deflection, kb_search, workflow
+from .. import captcha, deflection, kb_search, links, workflow
 from ..forms import TicketForm
-from ..models import HelpdeskSettings, Ticket
-from .utils import private_link, submitter_info
+from ..inputs import parse_id
+from ..models import HelpdeskSettings
+from ..workflow.limits import RateLimited, SubmissionLimits
+from . import account
+from .utils import submitter_info
 
 # The confirmation travels in a short-lived signed cookie rather than the session, so
 # an anonymous visitor's submission writes no session row.
@@ -28,27 +30,14 @@ ARTICLE_FIELD = "article"
 SUGGEST_DELAY_MS = 300
 
 
-def _rate_limited(ip, site_settings):
-    if not ip:
-        return False
-    since = timezone.now() - timedelta(hours=1)
-    recent = Ticket.objects.filter(
-        submitter_ip=ip, submitted_logged_in=False, created_at__gte=since
-    ).count()
-    return recent >= site_settings.anonymous_tickets_per_hour
-
-
 def _about_article(request, site):
     """The live, public article the visitor came from ("No, I still need help"), if any;
     anything else in the parameter is ignored."""
     value = request.POST.get(ARTICLE_FIELD) if request.method == "POST" else None
     if value is None:
         value = request.GET.get(ARTICLE_FIELD)
-    try:
-        article_id = int(value)
-    except (TypeError, ValueError):
-        return None
-    if article_id < 1:
+    article_id = parse_id(value)
+    if article_id is None:
         return None
     return kb_search.live_articles(site=site).filter(pk=article_id).defer("body").first()
 
@@ -75,11 +64,51 @@ def _suggest_config(request, page):
     }
 
 
+def _open_ticket(request, page, ticket_form, submitter, limits):
+    data = ticket_form.cleaned_data
+    anonymous = not request.user.is_authenticated
+    return workflow.open_ticket(
+        department=page,
+        subject=data["subject"],
+        body=data["message"],
+        customer=None if anonymous else request.user,
+        customer_name=data["name"],
+        customer_email=data["email"],
+        custom_fields=ticket_form.custom_field_values(),
+        attachments=data.get("attachments") or [],
+        submitter=submitter,
+        limits=limits,
+    )
+
+
+def _filed(request, page, ticket, raw_token):
+    """Off to the thanks page, which shows the code and the private link once."""
+    thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
+    response = redirect(thanks_url)
+    response.set_signed_cookie(
+        THANKS_COOKIE,
+        json.dumps(
+            {"code": ticket.code, "link": links.private_link_url(page.get_helpdesk(), raw_token)}
+        ),
+        salt=THANKS_SALT,
+        max_age=THANKS_MAX_AGE,
+        path=thanks_url,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @never_cache
 def form(request, page):
     if page.login_required and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     site_settings = HelpdeskSettings.for_request(request)
+    # Paid support: what this request costs, or a log-in page in place of the form.
+    quote = workflow.quote_for(request.user, page, detail=request.method != "POST")
+    if quote.needs_login:
+        return account.paid_department_gate(request, page, quote, site_settings)
     mode = captcha.effective_mode(site_settings, request.user)
     kwargs = {
         "department": page,
@@ -91,67 +120,61 @@ def form(request, page):
     about_article = _about_article(request, site)
     if request.method == "POST":
         ticket_form = TicketForm(request.POST, request.FILES, **kwargs)
+        status = 400
         if ticket_form.is_valid():
             submitter = submitter_info(request, page)
             if about_article is not None:
                 # The article the visitor read before writing is where they came from.
-                submitter["referrer"] = about_article.get_full_url(request)
-            anonymous = not request.user.is_authenticated
-            if anonymous and _rate_limited(submitter["ip"], site_settings):
+                submitter["referrer"] = about_article.get_full_url() or ""
+            data = ticket_form.cleaned_data
+            try:
+                # One transaction: the start token is used up only if the ticket is
+                # stored, and the per-hour limit is counted under its lock (limits.py).
+                with transaction.atomic():
+                    if mode == "honeypot":
+                        captcha.consume_start_token(data.get(captcha.STARTED_FIELD))
+                    ticket, raw_token = _open_ticket(
+                        request,
+                        page,
+                        ticket_form,
+                        submitter,
+                        SubmissionLimits.from_settings(site_settings),
+                    )
+            except RateLimited as error:
+                ticket_form.add_error(None, str(error))
+                status = 429
+            except captcha.TokenReused:
                 ticket_form.add_error(
                     None,
-                    _(
-                        "Too many tickets have been sent from your address in the last hour. "
-                        "Please try again later."
-                    ),
+                    _("This form has already been sent. Please check it and send it again."),
                 )
+                ticket_form.refresh_start_token()
+            except workflow.PaymentRequired as refusal:
+                # Nothing was created (the start token neither); the form keeps what was
+                # typed.
+                ticket_form.add_error(None, str(refusal))
+                quote = workflow.quote_for(request.user, page)
+                status = 402
             else:
-                data = ticket_form.cleaned_data
-                ticket, raw_token = workflow.open_ticket(
-                    department=page,
-                    subject=data["subject"],
-                    body=data["message"],
-                    customer=None if anonymous else request.user,
-                    customer_name=data["name"],
-                    customer_email=data["email"],
-                    custom_fields=ticket_form.custom_field_values(),
-                    attachments=data.get("attachments") or [],
-                    submitter=submitter,
-                )
                 if request.POST.get(SHOWN_FIELD) == "1":
                     deflection.record_filed(page)
-                thanks_url = page.get_url(request) + page.reverse_subpage("thanks_route")
-                response = redirect(thanks_url)
-                response.set_signed_cookie(
-                    THANKS_COOKIE,
-                    json.dumps(
-                        {
-                            "code": ticket.code,
-                            "link": private_link(request, page.get_helpdesk(), raw_token),
-                        }
-                    ),
-                    salt=THANKS_SALT,
-                    max_age=THANKS_MAX_AGE,
-                    path=thanks_url,
-                    secure=request.is_secure(),
-                    httponly=True,
-                    samesite="Lax",
-                )
-                return response
-        status = 400
+                return _filed(request, page, ticket, raw_token)
     else:
         ticket_form = TicketForm(**kwargs)
         status = 200
-    kb_index = kb_search.knowledge_base_for(page, site) if site is not None else None
     context = page.get_context(request)
     context.update(
         form=ticket_form,
         helpdesk=page.get_helpdesk(),
         about_article=about_article,
-        kb_search_url=kb_search.search_url(kb_index, request) if kb_index else None,
+        kb_search_url=(
+            kb_search.knowledge_base_search_url(page, site, request) if site is not None else None
+        ),
         suggest_config=_suggest_config(request, page),
         suggestions_shown=request.method == "POST" and request.POST.get(SHOWN_FIELD) == "1",
     )
+    if not quote.is_free:
+        context.update(account.billing_context(request, page, quote, site_settings))
     return TemplateResponse(request, page.get_template(request), context, status=status)
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
@@ -11,11 +12,14 @@ from django.db.models.lookups import StartsWith
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.crypto import salted_hmac
 from taggit.models import Tag
 from wagtail.models import Page, PageViewRestriction
 
-from .. import kb_search
+from .. import conf, kb_search
+from ..inputs import parse_id, without_nul
 from ..models import (
     ArticlePage,
     ArticlePageTag,
@@ -24,6 +28,8 @@ from ..models import (
     HelpdeskPage,
     KnowledgeBaseIndexPage,
 )
+from ..workflow.limits import take
+from .utils import client_ip
 
 VOTER_COOKIE = "wt_kb_voter"
 VOTER_SALT = "wagtail_tickets.kb_voter"
@@ -187,10 +193,7 @@ def index(request, page):
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 def search(request, page):
@@ -202,7 +205,7 @@ def search(request, page):
     category_id = _int_or_none(request.GET.get("category"))
     category = next((c for c in categories if c.pk == category_id), None)
 
-    tag_slug = request.GET.get("tag", "").strip()
+    tag_slug = without_nul(request.GET.get("tag", "")).strip()[:100]
     tag = Tag.objects.filter(slug=tag_slug).first() if tag_slug else None
 
     queryset = ArticlePage.objects.live().descendant_of(category or page).exclude(private)
@@ -329,6 +332,7 @@ def article(request, page):
         feedback=feedback,
         vote=vote,
         just_voted=vote is not None and request.GET.get("voted") == "1",
+        vote_not_counted=vote is None and request.GET.get("voted") == "limited",
         departments=departments,
         vote_counts=vote_counts,
     )
@@ -337,6 +341,41 @@ def article(request, page):
     if vote is not None or vote_counts is not None:
         add_never_cache_headers(response)
     return response
+
+
+def _ip_hash(request):
+    ip = client_ip(request)
+    return salted_hmac(VOTER_SALT, ip).hexdigest() if ip else ""
+
+
+def _record_vote(page, request, voter, user, helpful):
+    """Store the vote unless the address has given this article its share of votes
+    today; returns whether it counted.
+
+    Without a cookie a script could vote again and again: the votes are counted per
+    address under the address's lock (workflow.limits.take), so simultaneous requests
+    from several processes cannot pass the limit together.
+    """
+    limit = conf.get("KB_VOTES_PER_IP_PER_DAY")
+    ip_hash = _ip_hash(request)
+    with transaction.atomic():
+        if limit and ip_hash:
+            take(f"kb-vote:{page.pk}:{ip_hash}")
+            since = timezone.now() - timedelta(days=1)
+            votes = ArticleVote.objects.filter(article=page, ip_hash=ip_hash, created_at__gte=since)
+            if votes.count() >= limit:
+                return False
+        try:
+            with transaction.atomic():
+                ArticleVote.objects.get_or_create(
+                    article=page,
+                    voter=voter,
+                    defaults={"user": user, "helpful": helpful, "ip_hash": ip_hash},
+                )
+        except IntegrityError:
+            # A concurrent request from the same visitor won: its vote stands.
+            pass
+    return True
 
 
 def vote(request, page):
@@ -352,19 +391,14 @@ def vote(request, page):
         visitor_id = secrets.token_urlsafe(24)
 
     # A visitor who voted before logging in keeps that one vote.
+    counted = True
     if _existing_vote(page, request, None if new_visitor else visitor_id) is None:
         user = request.user if request.user.is_authenticated else None
         voter = _voter_hash("user", user.pk) if user else _voter_hash("cookie", visitor_id)
-        try:
-            with transaction.atomic():
-                ArticleVote.objects.get_or_create(
-                    article=page, voter=voter, defaults={"user": user, "helpful": answer == "yes"}
-                )
-        except IntegrityError:
-            # A concurrent request from the same visitor won: its vote stands.
-            pass
+        counted = _record_vote(page, request, voter, user, answer == "yes")
 
-    response = redirect(page.get_url(request) + "?voted=1#wt-kb-feedback")
+    voted = "1" if counted else "limited"
+    response = redirect(page.get_url(request) + f"?voted={voted}#wt-kb-feedback")
     if new_visitor:
         response.set_signed_cookie(
             VOTER_COOKIE,

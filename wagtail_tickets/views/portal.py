@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -20,6 +20,7 @@ from ..forms import LookupForm, RatingForm, ReplyForm
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
 from ..models.tickets import hash_token
 from ..tasks import send_access_links
+from ..workflow.limits import RateLimited
 from . import ratings
 from .knowledge import kb_indexes_under
 from .utils import client_ip
@@ -104,6 +105,18 @@ def _rules_for(request, ticket):
     return AttachmentRules.for_department(ticket.department, site_settings)
 
 
+def _conversation(request, ticket):
+    # Each staff reply carries its rating and whether the customer may (still) rate it.
+    return ratings.annotate(
+        list(
+            Message.objects.filter(ticket=ticket, is_internal=False)
+            .select_related("author", "rating")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        ),
+        HelpdeskSettings.for_request(request),
+    )
+
+
 @never_cache
 def ticket_detail(request, page, code):
     ticket = _get_ticket(code)
@@ -119,14 +132,29 @@ def ticket_detail(request, page, code):
             reply_form = ReplyForm(request.POST, request.FILES, rules=rules)
             if reply_form.is_valid():
                 was_archived = ticket.is_archived
-                workflow.post_reply(
-                    ticket,
-                    body=reply_form.cleaned_data["message"],
-                    author=author,
-                    author_name=ticket.customer_name,
-                    author_email=ticket.customer_email,
-                    attachments=reply_form.cleaned_data.get("attachments") or [],
-                )
+                try:
+                    workflow.post_reply(
+                        ticket,
+                        body=reply_form.cleaned_data["message"],
+                        author=author,
+                        author_name=ticket.customer_name,
+                        author_email=ticket.customer_email,
+                        attachments=reply_form.cleaned_data.get("attachments") or [],
+                    )
+                except RateLimited as error:
+                    # The text stays in the form; the files must be chosen again.
+                    reply_form.add_error(None, str(error))
+                    return _render(
+                        request,
+                        page,
+                        "wagtail_tickets/ticket_detail.html",
+                        status=429,
+                        ticket=ticket,
+                        conversation=_conversation(request, ticket),
+                        reply_form=reply_form,
+                        ticket_url=_ticket_url(request, page, ticket),
+                        rating_choices=RatingForm.SCORES,
+                    )
                 if was_archived:
                     messages.success(
                         request, _("Your reply has been sent and the ticket reopened.")
@@ -153,21 +181,13 @@ def ticket_detail(request, page, code):
         else:
             messages.error(request, _("Unknown action."))
             return redirect(_ticket_url(request, page, ticket))
-    conversation = ratings.annotate(
-        list(
-            Message.objects.filter(ticket=ticket, is_internal=False)
-            .select_related("author", "rating")
-            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
-        ),
-        HelpdeskSettings.for_request(request),
-    )
     return _render(
         request,
         page,
         "wagtail_tickets/ticket_detail.html",
         status=status,
         ticket=ticket,
-        conversation=conversation,
+        conversation=_conversation(request, ticket),
         reply_form=reply_form,
         ticket_url=_ticket_url(request, page, ticket),
         rating_choices=RatingForm.SCORES,
@@ -176,35 +196,45 @@ def ticket_detail(request, page, code):
 
 @never_cache
 def attachment_download(request, page, code, pk):
+    """A file of the conversation the customer sees; internal notes' files never.
+
+    Staff download every file, notes' included, through the desk's own route, which
+    checks their desk rights; here they get what the customer would get.
+    """
     ticket = _get_ticket(code)
     if ticket is None:
         return _deny(request)
-    try:
-        attachment = Attachment.objects.select_related("message").get(pk=pk, message__ticket=ticket)
-    except Attachment.DoesNotExist:
-        attachment = None
-    as_customer = (
-        attachment is not None
-        and not attachment.message.is_internal
-        and permissions.customer_can_access(request, ticket)
+    attachment = (
+        Attachment.objects.select_related("message")
+        .filter(pk=pk, message__ticket=ticket, message__is_internal=False)
+        .first()
     )
-    as_staff = attachment is not None and permissions.staff_can_access(request.user, ticket)
-    if not (as_customer or as_staff):
-        if permissions.customer_can_access(request, ticket):
-            # The visitor may read this ticket (private link), so logging in would not
-            # help: the file is not there for them, as for the logged-in customer.
-            raise Http404
+    may_read = permissions.customer_can_access(request, ticket) or permissions.staff_can_access(
+        request.user, ticket
+    )
+    if not may_read:
         return _deny(request)
+    if attachment is None:
+        raise Http404
     return attachment_response(attachment)
 
 
 @never_cache
 def access(request, page, token):
     tickets = Ticket.objects.only("pk", "code", "access_token_hash")
+    # The link the ticket was filed with, one mailed by "find my ticket", or a signed
+    # link from one of our notifications; each grants for as long as it is valid.
     ticket = tickets.filter(access_token_hash=hash_token(token)).first()
+    expires_at = None
     if ticket is None:
-        # Not a private link: perhaps a signed link from one of our e-mails.
-        ticket = links.ticket_for_signed_token(token, tickets)
+        link = workflow.find_access_link(token)
+        if link is not None:
+            ticket, expires_at = link.ticket, link.expires_at
+            workflow.record_link_use(link)
+    if ticket is None:
+        signed = links.read_signed_token(token)
+        ticket = links.ticket_for_signed_token(token, tickets) if signed else None
+        expires_at = signed[2] if signed else None
     if ticket is None:
         return _render(
             request,
@@ -213,7 +243,7 @@ def access(request, page, token):
             status=404,
             lookup_form=LookupForm(),
         )
-    permissions.grant_access(request, ticket)
+    permissions.grant_access(request, ticket, expires_at)
     # The token leaves the address bar at once so it does not travel in Referer headers.
     return redirect(_ticket_url(request, page, ticket))
 
@@ -232,19 +262,21 @@ def lookup(request, page):
     email_key = f"wagtail_tickets:lookup:email:{hash_token(email)}"
     seconds = conf.get("LOOKUP_RATE_SECONDS")
     # cache.add is atomic in shared caches, so several app servers agree on the limit.
+    # The links are built from the support centre's Site record in the task, never from
+    # this request's Host header.
     if cache.add(ip_key, 1, seconds) and cache.add(email_key, 1, seconds * 10):
-        send_access_links.enqueue(
-            email=email,
-            helpdesk_id=page.pk,
-            base_url=request.build_absolute_uri(page.get_url(request)),
-            language=get_language(),
-        )
+        send_access_links.enqueue(email=email, helpdesk_id=page.pk, language=get_language())
     # One answer for every address, known or not, limited or not.
+    days = conf.get("LOOKUP_CLOSED_DAYS")
     messages.success(
         request,
-        _(
-            "If we have open tickets for that address, we have sent it fresh links. "
-            "Earlier links to those tickets no longer work."
-        ),
+        ngettext(
+            "If we have tickets for that address that are open or were closed in the last "
+            "%(days)s day, we have sent it links to them. Links you already have keep working.",
+            "If we have tickets for that address that are open or were closed in the last "
+            "%(days)s days, we have sent it links to them. Links you already have keep working.",
+            days,
+        )
+        % {"days": days},
     )
     return redirect(page.get_url(request) + page.reverse_subpage("lookup_route"))

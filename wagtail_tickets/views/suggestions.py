@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Site
 
 from .. import conf, deflection, kb_search
+from ..inputs import parse_id
 from .utils import client_ip
 
 # Unicode escapes for the characters that matter in HTML, as json_script does: the
@@ -57,11 +58,7 @@ def _too_many(request):
 
 
 def _article_id(value):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return parse_id(value)
 
 
 def suggest(request, page):

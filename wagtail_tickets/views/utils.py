@@ -2,8 +2,6 @@ import ipaddress
 
 from django.conf import settings
 
-from ..links import private_link_url
-
 
 def _parse_ip(value):
     value = (value or "").strip()
@@ -40,7 +38,3 @@ def submitter_info(request, page):
         "source_page": page.get_url(request) or "",
     }
 
-
-def private_link(request, helpdesk, raw_token):
-    # The site's own address, as in the e-mail, not whatever Host the request carried.
-    return private_link_url(helpdesk, raw_token, helpdesk.get_full_url(request))

@@ -6,7 +6,9 @@ committed. Views, forms, mail intake and commands call these; none of them write
 ticket fields or creates messages by hand.
 """
 
+from .access import find_access_link, issue_access_token, record_link_use, revoke_access_links
 from .assignment import assign, auto_assign
+from .billing import BillingError, PaymentRequired, quote_for
 from .desk import delete_message, edit_message, merge, record_view, update_fields
 from .knowledge import convert_to_article
 from .ratings import rate, reopen_unhappy
@@ -14,7 +16,6 @@ from .tickets import (
     WorkflowError,
     change_status,
     close,
-    issue_access_token,
     new_access_token,
     next_code,
     open_ticket,
@@ -23,6 +24,8 @@ from .tickets import (
 )
 
 __all__ = [
+    "BillingError",
+    "PaymentRequired",
     "WorkflowError",
     "assign",
     "auto_assign",
@@ -31,15 +34,19 @@ __all__ = [
     "convert_to_article",
     "delete_message",
     "edit_message",
+    "find_access_link",
     "issue_access_token",
     "merge",
     "new_access_token",
     "next_code",
     "open_ticket",
     "post_reply",
+    "quote_for",
     "rate",
+    "record_link_use",
     "record_view",
     "reopen",
     "reopen_unhappy",
+    "revoke_access_links",
     "update_fields",
 ]

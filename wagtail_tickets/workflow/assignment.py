@@ -9,6 +9,8 @@ from wagtail.log_actions import log
 from .. import signals
 from ..analytics import rollups
 from ..models import DepartmentPage, StaffMember, Status
+from ..permissions import admin_user_ids
+from .rules import check_may_assign
 from .tickets import WorkflowError, _copy_state, _lock, _send_after_commit
 
 
@@ -24,6 +26,8 @@ def assign(ticket, assignee, *, user=None, automatic=False):
     if assignee is not None and not assignee.is_active:
         raise WorkflowError(_("Tickets can only be assigned to active users."))
     locked = _lock(ticket)
+    # On the locked row: the department may just have changed.
+    check_may_assign(None if automatic else user, locked, assignee)
     previous_id = locked.assignee_id
     new_id = assignee.pk if assignee is not None else None
     if previous_id == new_id:
@@ -55,7 +59,7 @@ def assign(ticket, assignee, *, user=None, automatic=False):
 def _candidates(department):
     return (
         StaffMember.objects.select_for_update()
-        .filter(departments=department, available=True, user__is_active=True)
+        .filter(departments=department, available=True, user__in=admin_user_ids())
         .select_related("user")
     )
 

@@ -10,8 +10,9 @@ from wagtail.log_actions import log
 
 from .. import signals
 from ..analytics import rollups
-from ..models import Message, Rating, Status, Ticket, TicketView
+from ..models import Message, Rating, Status, Ticket, TicketView, search
 from ..topics import topic_key
+from .rules import check_may_change_fields, check_may_merge, check_merge_size
 from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
 
 VIEW_THROTTLE = timedelta(minutes=5)
@@ -44,6 +45,7 @@ def update_fields(ticket, *, user=None, **changes):
             raise WorkflowError(_("A ticket needs a subject."))
     now = timezone.now()
     locked = _lock(ticket)
+    check_may_change_fields(user, locked, changes.get("department"))
     changed = {}
     for field, value in changes.items():
         old = getattr(locked, field)
@@ -59,6 +61,8 @@ def update_fields(ticket, *, user=None, **changes):
     locked.updated_at = now
     rollups.update_ticket(locked)
     locked.save()
+    if "subject" in changed:
+        search.update_title(locked)
     _copy_state(ticket, locked)
     ticket.department = locked.department
     log(
@@ -86,6 +90,7 @@ def edit_message(message, body, *, user):
     now = timezone.now()
     Message.objects.filter(pk=message.pk).update(body=body, edited_by=user, edited_at=now)
     message.body, message.edited_by, message.edited_at = body, user, now
+    search.reindex([message.ticket_id])
     log(
         message.ticket,
         "wagtail_tickets.message.edit",
@@ -113,6 +118,7 @@ def delete_message(message, *, user):
     message.delete()
     _refresh_counters(ticket)
     rollups.record_ticket(ticket)
+    search.reindex([ticket.pk])
     log(ticket, "wagtail_tickets.message.delete", user=user, data=data)
     _copy_state(message.ticket, ticket)
     return True
@@ -147,18 +153,25 @@ def _refresh_counters(locked):
 def merge(target, sources, *, user):
     """Move the sources' messages into ``target`` and close them with a pointer.
 
-    The customers of the sources are told where their conversation went.
+    The customers of the sources are told where their conversation went: one
+    background task for the whole merge (``tickets_merged``), not a mail per ticket
+    inside the request.
     """
     sources = [s for s in sources if s.pk != target.pk]
     if not sources:
         raise WorkflowError(_("Pick at least one other ticket to merge."))
+    # Before any lock: a request naming hundreds of tickets is refused cheaply.
+    check_merge_size(len(sources) + 1)
     locked_target = _lock(target)
     closed = Status.first_of_kind(Status.Kind.CLOSED)
     if closed is None:
         raise WorkflowError(_("There is no status of the “closed” kind."))
+    if locked_target.merged_into_id:
+        raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_target.code})
+    locked_sources = [_lock(source) for source in sources]
+    check_may_merge(user, locked_target, locked_sources)
     moved = 0
-    for source in sources:
-        locked_source = _lock(source)
+    for locked_source in locked_sources:
         if locked_source.merged_into_id:
             raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_source.code})
         moved += Message.objects.filter(ticket=locked_source).update(ticket=locked_target)
@@ -174,6 +187,12 @@ def merge(target, sources, *, user):
         )
     _refresh_counters(locked_target)
     rollups.record_ticket(locked_target)
+    # The customer pays for one conversation once: what opening each merged-away ticket
+    # cost is given back.
+    from .billing import release_merged
+
+    for source in sources:
+        release_merged(source, into=locked_target, actor=user)
     for source in sources:
         # The closing reply tells the customer the new code; it lives on the source so
         # the old private link shows where to go.
@@ -184,7 +203,9 @@ def merge(target, sources, *, user):
             author=user,
             by_staff=True,
             new_status=closed,
+            notify=False,
         )
+    search.reindex([locked_target.pk, *(s.pk for s in sources)])
     log(
         locked_target,
         "wagtail_tickets.ticket.merge",

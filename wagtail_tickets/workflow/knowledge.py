@@ -2,6 +2,7 @@
 
 import os
 import re
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -163,6 +164,68 @@ def _collection(user, policy, error):
     return collection
 
 
+#: The private collection (one under each collection drafts copy into) holding the files
+#: of draft articles until they are published. A fixed name, as it is looked up again.
+DRAFTS_COLLECTION = "Helpdesk article drafts (private)"
+DOCUMENT_LINK_RE = re.compile(r'<a\b[^>]*\blinktype="document"[^>]*\bid="(\d+)"')
+
+
+def drafts_collection(parent):
+    """The private collection under ``parent`` for draft articles' files.
+
+    Created on demand with a view restriction to the groups that may open the admin,
+    so Wagtail's document views serve them to staff only until the article is
+    published (``release_article_files``). Wagtail serves image files from the media
+    folder whatever the collection, so copies also get unguessable names.
+    """
+    from django.contrib.auth.models import Group
+    from wagtail.models import CollectionViewRestriction
+
+    collection = parent.get_children().filter(name=DRAFTS_COLLECTION).first()
+    if collection is None:
+        collection = parent.add_child(instance=Collection(name=DRAFTS_COLLECTION))
+    restriction = CollectionViewRestriction.objects.filter(collection=collection).first()
+    if restriction is None:
+        restriction = CollectionViewRestriction.objects.create(
+            collection=collection, restriction_type=CollectionViewRestriction.GROUPS
+        )
+    restriction.groups.set(Group.objects.filter(permissions__codename="access_admin"))
+    return collection
+
+
+def _private_name(name):
+    base, ext = os.path.splitext(name)
+    return f"{base[:80]}-{secrets.token_hex(8)}{ext}"
+
+
+def release_article_files(page):
+    """Move the files a published article shows out of the drafts' private collection.
+
+    Called when an article is published: its images and linked documents that still
+    sit in a drafts collection go to that collection's parent, where the rest of the
+    library's readers can see them. Returns how many moved.
+    """
+    image_ids, document_ids = set(), set()
+    for block in page.body:
+        value = block.value
+        if block.block_type == "image" and value.get("image") is not None:
+            image_ids.add(value["image"].pk)
+        # Rich text blocks, and the rich text inside callouts.
+        rich = value.get("text") if block.block_type == "callout" else value
+        source = getattr(rich, "source", None)
+        if source:
+            document_ids.update(int(pk) for pk in DOCUMENT_LINK_RE.findall(source))
+    moved = 0
+    for model, ids in ((get_image_model(), image_ids), (get_document_model(), document_ids)):
+        if not ids:
+            continue
+        for item in model.objects.filter(pk__in=ids, collection__name=DRAFTS_COLLECTION):
+            item.collection = item.collection.get_parent()
+            item.save(update_fields=["collection"])
+            moved += 1
+    return moved
+
+
 def _finish_image(image, name):
     image._set_image_file_metadata()
 
@@ -187,12 +250,16 @@ def _copy_into_library(items, model, refusal, finish, user, created):
         return []
     from wagtail.permissions import policy_registry
 
-    collection = _collection(user, policy_registry.get_by_type(model), refusal)
+    # Checked against the collection the user may add to; kept in its private drafts
+    # collection until the article is published.
+    collection = drafts_collection(
+        _collection(user, policy_registry.get_by_type(model), refusal)
+    )
     copies = []
     for attachment, content, name, _is in items:
         copy = model(
             title=name[:255],
-            file=_as_upload(name, content, attachment.content_type),
+            file=_as_upload(_private_name(name), content, attachment.content_type),
             collection=collection,
             uploaded_by_user=user,
         )

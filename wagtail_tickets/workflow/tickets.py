@@ -13,7 +13,7 @@ from wagtail.log_actions import log
 
 from .. import signals
 from ..analytics import rollups
-from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket
+from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket, search
 from ..models.tickets import hash_token
 from ..topics import topic_key
 
@@ -113,13 +113,20 @@ def open_ticket(
     source=Message.Source.WEB,
     actor=None,
     at=None,
+    email_message_id="",
+    limits=None,
 ):
     """Create a ticket with its first message. Returns (ticket, raw access token).
 
     ``at`` backdates the ticket for imports and demo data; it defaults to now.
+    ``email_message_id`` is the Message-ID of the mail the ticket came from.
+    ``limits`` (``limits.SubmissionLimits``) caps the tickets per hour of the visitor's
+    address or account; it raises ``limits.RateLimited``, checked under a lock first.
     """
     now = at or timezone.now()
     submitter = submitter or {}
+    if limits is not None:
+        limits.check(customer=customer, ip=submitter.get("ip"), now=now)
     priority = priority or department.default_priority or Priority.default()
     status = Status.default()
     if status is None or priority is None:
@@ -152,6 +159,11 @@ def open_ticket(
     ticket.due_at = _due_at(ticket, priority, now)
     ticket.analytics_facts = rollups.new_ticket_facts(ticket)
     ticket.save(force_insert=True)
+    # Paid support: charged in this transaction, before anything else is written; a
+    # refusal (billing.PaymentRequired) leaves nothing behind.
+    from .billing import charge_new_ticket, opening_log_data
+
+    charge = charge_new_ticket(ticket, actor=actor, at=now)
     rollups.add_facts(ticket.analytics_facts)
     message = Message.objects.create(
         ticket=ticket,
@@ -160,14 +172,16 @@ def open_ticket(
         author_name=ticket.customer_name,
         author_email=ticket.customer_email,
         source=source,
+        email_message_id=email_message_id[:255],
         created_at=now,
     )
     _save_attachments(message, attachments)
+    search.add_ticket(ticket, body)
     log(
         ticket,
         "wagtail_tickets.ticket.create",
         user=actor or customer,
-        data={"code": ticket.code, "source": source},
+        data={"code": ticket.code, "source": source, **opening_log_data(charge)},
         timestamp=now,
     )
     if department.assignment_strategy != department.Assignment.MANUAL:
@@ -222,12 +236,37 @@ def post_reply(
     new_status=None,
     source=None,
     at=None,
+    notify=True,
+    email_message_id="",
 ):
-    """Add a message. A customer's reply reopens a resolved or closed ticket."""
+    """Add a message. A customer's reply reopens a resolved or closed ticket.
+
+    ``notify=False`` is passed on in the signals (``notify``), and the notification
+    handlers then send no mail: for a caller that tells the people concerned itself,
+    once, as ``merge`` does. Other listeners still hear of the reply.
+
+    ``email_message_id`` is the Message-ID of the mail the message came from.
+    """
     if is_internal and not by_staff:
         raise WorkflowError(_("Only staff can write internal notes."))
     now = at or timezone.now()
+    # Customers' replies are limited per ticket (limits.py); backdated imports are not.
+    limited = not by_staff and at is None
+    if limited:
+        from .limits import take
+
+        take(f"replies:ticket:{ticket.pk}")
     locked = _lock(ticket)
+    if limited:
+        from .limits import check_customer_reply
+
+        check_customer_reply(locked, attachments, now)
+    if by_staff and author is not None:
+        from .rules import check_may_change_status, check_may_work_on
+
+        check_may_work_on(author, locked)
+        if new_status is not None and new_status.pk != locked.status_id:
+            check_may_change_status(author, locked)
     if author is not None and not author_name:
         author_name = author.get_full_name() or author.get_username()
         author_email = author_email or author.email
@@ -241,9 +280,11 @@ def post_reply(
         is_internal=is_internal,
         source=source or (Message.Source.STAFF if by_staff else Message.Source.WEB),
         time_spent_minutes=time_spent_minutes or 0,
+        email_message_id=email_message_id[:255],
         created_at=now,
     )
     _save_attachments(message, attachments)
+    search.add_message(locked, body)
 
     old_status = locked.status
     locked.message_count = F("message_count") + 1
@@ -281,7 +322,8 @@ def post_reply(
         data={"message_id": message.pk, "staff": by_staff},
         timestamp=now,
     )
-    _send_after_commit(signals.reply_posted, ticket=ticket, message=message)
+    extra = {} if notify else {"notify": False}
+    _send_after_commit(signals.reply_posted, ticket=ticket, message=message, **extra)
     if locked.status.pk != old_status.pk:
         _log_status(ticket, old_status, locked.status, author, now)
         _send_after_commit(
@@ -290,6 +332,7 @@ def post_reply(
             old_status=old_status,
             new_status=locked.status,
             user=author,
+            **extra,
         )
     return message
 
@@ -314,15 +357,25 @@ def _log_status(ticket, old, new, user, now):
     )
 
 
-@transaction.atomic
 def change_status(ticket, status, *, user=None, at=None, from_kinds=None):
     """Move the ticket to ``status``; returns False when it already had it.
 
     ``from_kinds`` limits the kinds the ticket may move from; it is checked on the
-    locked row, so two requests racing to close a ticket cannot both pass.
+    locked row, so two requests racing to close a ticket cannot both pass. A ``user``
+    must be allowed to change the status (``rules.check_may_change_status``).
     """
+    from .rules import check_may_change_status
+
+    return _change_status(
+        ticket, status, user=user, at=at, from_kinds=from_kinds, check=check_may_change_status
+    )
+
+
+@transaction.atomic
+def _change_status(ticket, status, *, user, at, from_kinds, check):
     now = at or timezone.now()
     locked = _lock(ticket)
+    check(user, locked)
     if from_kinds is not None and locked.status.kind not in from_kinds:
         _copy_state(ticket, locked)
         raise WorkflowError(
@@ -346,22 +399,25 @@ def close(ticket, *, user=None, at=None):
     status = Status.first_of_kind(Status.Kind.CLOSED)
     if status is None:
         raise WorkflowError(_("There is no status of the “closed” kind."))
+    from .rules import check_may_work_on
+
     open_kinds = [kind for kind in Status.Kind.values if kind != Status.Kind.CLOSED]
-    return change_status(ticket, status, user=user, at=at, from_kinds=open_kinds)
+    return _change_status(
+        ticket, status, user=user, at=at, from_kinds=open_kinds, check=check_may_work_on
+    )
 
 
 def reopen(ticket, *, user=None, at=None):
     status = Status.first_of_kind(Status.Kind.OPEN)
     if status is None:
         raise WorkflowError(_("There is no status of the “open” kind."))
-    return change_status(ticket, status, user=user, at=at, from_kinds=Status.ARCHIVED_KINDS)
+    from .rules import check_may_work_on
 
-
-@transaction.atomic
-def issue_access_token(ticket):
-    """Replace the ticket's private link; earlier links stop working."""
-    raw, token_hash = new_access_token()
-    Ticket.objects.filter(pk=ticket.pk).update(access_token_hash=token_hash)
-    ticket.access_token_hash = token_hash
-    log(ticket, "wagtail_tickets.ticket.link_issued")
-    return raw
+    return _change_status(
+        ticket,
+        status,
+        user=user,
+        at=at,
+        from_kinds=Status.ARCHIVED_KINDS,
+        check=check_may_work_on,
+    )

@@ -1,7 +1,5 @@
 """The demo's page tree: a home page as the site root, the support centre, departments."""
 
-import os
-
 from wagtail.models import Page, Site
 
 from wagtail_tickets.models import DepartmentPage, HelpdeskPage, Priority, TicketFormField
@@ -9,9 +7,6 @@ from wagtail_tickets.models import DepartmentPage, HelpdeskPage, Priority, Ticke
 from ..models import HomePage
 
 SITE_NAME = "Example helpdesk"
-HOSTNAME = "localhost"
-# `make demo PORT=…` exports PORT, so the Site and the printed URLs follow it.
-PORT = int(os.environ.get("PORT") or 8000)
 
 HOME_INTRO = (
     "<p>This is a demo site for <b>wagtail-tickets</b>, a helpdesk built into Wagtail. "
@@ -132,12 +127,31 @@ def ensure_home(reset=False):
         home.intro = HOME_INTRO
     _publish(home)
     if site is None:
-        site = Site(is_default_site=True)
-    site.hostname, site.port, site.site_name = HOSTNAME, PORT, SITE_NAME
+        site = Site(is_default_site=True, hostname="localhost")
+    site.site_name = SITE_NAME
     site.root_page = home
     site.is_default_site = True
     site.save()
     return home
+
+
+def point_site(home, hostname, port):
+    """Give the demo's Site the address it is served on, on every load.
+
+    Links in mails and on the thanks page are built from it, so a demo moved to another
+    port must not keep pointing at the old one.
+    """
+    site = Site.objects.filter(root_page=home).first()
+    if site is None:
+        return None
+    if (site.hostname, site.port) != (hostname, port):
+        clash = Site.objects.filter(hostname=hostname, port=port).exclude(pk=site.pk)
+        if clash.exists():
+            # Another site holds that address; two sites cannot share it.
+            return site
+        site.hostname, site.port = hostname, port
+        site.save()
+    return site
 
 
 def find_helpdesk(home):

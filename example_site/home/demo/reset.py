@@ -1,9 +1,18 @@
 """Removing what an earlier load made, so --reset can build it again from scratch."""
 
-from django.contrib.contenttypes.models import ContentType
-from wagtail.models import ModelLogEntry
+from django.db import connection
 
-from wagtail_tickets.models import Attachment, DepartmentCounter, DepartmentPage, Ticket
+from wagtail_tickets.models import (
+    Attachment,
+    CustomerSignup,
+    DepartmentCounter,
+    DepartmentPage,
+    IncidentGrant,
+    LedgerEntry,
+    SupportAccount,
+    Ticket,
+    TicketLogEntry,
+)
 
 from .pages import find_helpdesk
 from .people import delete_demo_users
@@ -19,10 +28,7 @@ def delete_demo(home):
         # Deleting rows leaves files behind; remove them from storage first.
         for attachment in Attachment.objects.filter(message__ticket__in=tickets):
             attachment.file.delete(save=False)
-        ticket_ids = [str(pk) for pk in tickets.values_list("pk", flat=True)]
-        ModelLogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Ticket), object_id__in=ticket_ids
-        ).delete()
+        TicketLogEntry.objects.filter(ticket_id__in=tickets.values("pk")).delete()
         prefixes = list(departments.values_list("code_prefix", flat=True))
         tickets.delete()
         # Codes may restart at 1 only where no ticket with the prefix is left anywhere.
@@ -30,4 +36,13 @@ def delete_demo(home):
             if not Ticket.objects.filter(code__startswith=f"{prefix}-").exists():
                 DepartmentCounter.objects.filter(prefix=prefix).delete()
         helpdesk.delete()
+    erase_paid_support()
     delete_demo_users()
+
+
+def erase_paid_support():
+    """Paid support's ledger is append-only for the application; a demo reset starts it
+    afresh below the ORM (the packs stay)."""
+    with connection.cursor() as cursor:
+        for model in (LedgerEntry, IncidentGrant, SupportAccount, CustomerSignup):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")

@@ -16,8 +16,9 @@ from django.views.defaults import permission_denied
 from wagtail.admin.views.reports import ReportView
 
 from ...permissions import sees_all_departments
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from .filters import AnalyticsFilterSet, load_choices
-from .format import FastTable, neutralise
+from .format import FastTable
 
 NAMESPACE = "helpdesk_analytics"
 PERMISSION = "wagtail_tickets.view_analytics"
@@ -27,8 +28,9 @@ def can_view_analytics(user):
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(PERMISSION))
 
 
-class AnalyticsView(ReportView):
-    """What every screen shares: access, filters, scope, navigation, exports."""
+class AnalyticsView(SafeSpreadsheetExportMixin, ReportView):
+    """What every screen shares: access, filters, scope, navigation, exports (CSV cells
+    that start like a formula are written as text: ``spreadsheets``)."""
 
     screen = None
     screen_title = None
@@ -39,14 +41,6 @@ class AnalyticsView(ReportView):
     paginate_by = None
     table_class = FastTable
     export_filename = "analytics"
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        # Spreadsheet cells that start like a formula are written as text.
-        self.custom_value_preprocess = {
-            **self.custom_value_preprocess,
-            str: {self.FORMAT_CSV: neutralise, self.FORMAT_XLSX: neutralise},
-        }
 
     def dispatch(self, request, *args, **kwargs):
         if not can_view_analytics(request.user):

@@ -13,7 +13,6 @@ from ..inbox_table import FastColumn, InboxTable, esc
 FastTable = InboxTable
 
 NONE = "—"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def duration(minutes):
@@ -40,13 +39,6 @@ def score(value):
     if value is None:
         return NONE
     return number_format(value, 2)
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula, made plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class FormattedColumn(FastColumn):

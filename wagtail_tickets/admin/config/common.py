@@ -14,6 +14,7 @@ from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ...models import Ticket
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from ..menu import HELPDESK_MENU_HOOK
 
 
@@ -161,7 +162,7 @@ class InUseDeleteView(DeleteView):
             return self.refuse([self.in_use_message(self.ticket_count())])
 
 
-class NamedIndexView(IndexView):
+class NamedIndexView(SafeSpreadsheetExportMixin, IndexView):
     """Titles in the active language: the seeded names are catalogue msgids."""
 
     @cached_property

@@ -14,7 +14,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from ...models import Priority, SavedSearch, StaffMember, Status, Ticket
-from ...permissions import staff_can_access, visible_tickets
+from ...permissions import admin_user_ids, staff_can_access, visible_tickets
 from ..menu import is_desk_user
 
 #: Ticket's own permissions (Ticket.Meta.permissions), e.g. "assign_ticket".
@@ -74,9 +74,11 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
         codenames = self._get_permission_codenames(actions)
         condition = self._get_users_with_any_permission_codenames_filter(codenames)
         if self.desk_actions.intersection(actions):
-            desk = self._get_users_with_any_permission_codenames_filter(
-                {"view_all_departments"}
-            ) | Q(is_active=True, helpdesk_profile__isnull=False)
+            # Desk users as has_desk_rights counts them: admin access as well.
+            desk = (
+                self._get_users_with_any_permission_codenames_filter({"view_all_departments"})
+                | Q(helpdesk_profile__isnull=False)
+            ) & Q(pk__in=admin_user_ids())
             condition |= desk
         return get_user_model().objects.filter(condition).distinct()
 
@@ -136,10 +138,11 @@ class SavedSearchPermissionPolicy(ModelPermissionPolicy):
         )
         if self.basic_actions.intersection(actions):
             # Desk users: a staff profile, or "view all departments" (a Ticket permission).
-            condition |= Q(is_active=True, helpdesk_profile__isnull=False)
-            condition |= ticket_permission_policy._get_users_with_any_permission_codenames_filter(
+            desk = Q(helpdesk_profile__isnull=False)
+            desk |= ticket_permission_policy._get_users_with_any_permission_codenames_filter(
                 {"view_all_departments"}
             )
+            condition |= desk & Q(pk__in=admin_user_ids())
         return get_user_model().objects.filter(condition).distinct()
 
 
@@ -168,3 +171,13 @@ def register_helpdesk_permissions():
         content_type=ContentType.objects.get_for_model(Ticket), codename__in=TICKET_PERMISSIONS
     )
     return Permission.objects.filter(ticket | configuration)
+
+
+@hooks.register("register_permissions")
+def register_mailbox_permissions():
+    """``manage_mailboxes``: Helpdesk → Mailboxes (admin/mailboxes.py)."""
+    from ...models import Mailbox
+
+    return Permission.objects.filter(
+        content_type=ContentType.objects.get_for_model(Mailbox), codename="manage_mailboxes"
+    )

@@ -17,6 +17,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views.generic import DeleteView, EditView, IndexView
 
 from ...models import SavedSearch
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from .common import HelpdeskViewSet
 from .policies import saved_search_permission_policy
 
@@ -105,7 +106,7 @@ class SavedSearchDefaultColumn(Column):
         return context
 
 
-class SavedSearchIndexView(IndexView):
+class SavedSearchIndexView(SafeSpreadsheetExportMixin, IndexView):
     def get_base_queryset(self):
         return saved_search_permission_policy.instances_user_has_any_permission_for(
             self.request.user, ["view"]

@@ -11,6 +11,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column, RelatedObjectsColumn
 from wagtail.admin.views.generic import IndexView
 
 from ...models import DepartmentPage, StaffMember
+from ...spreadsheets import SafeSpreadsheetExportMixin
 from .common import HelpdeskViewSet
 from .profile import MyProfileForm
 
@@ -91,7 +92,7 @@ class NotificationsColumn(Column):
         return ", ".join(chosen) or gettext("none")
 
 
-class StaffIndexView(IndexView):
+class StaffIndexView(SafeSpreadsheetExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("user").prefetch_related("departments")
 

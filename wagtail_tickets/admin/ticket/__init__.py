@@ -12,6 +12,7 @@ from .actions import (
     CloseView,
     LifecycleView,
     ReopenView,
+    RevokeLinksView,
     StarView,
     TranscriptView,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "NewTicketMenuItem",
     "ReopenView",
     "ReplyView",
+    "RevokeLinksView",
     "StarView",
     "TicketDetailView",
     "TicketHeaderMixin",

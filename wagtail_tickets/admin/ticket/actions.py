@@ -9,7 +9,8 @@ from wagtail.admin import messages
 from ... import workflow
 from ...downloads import attachment_response
 from ...models import Attachment, Star
-from .common import TicketMixin, TicketPostMixin
+from ..pdf_unavailable import pdf_unavailable_response
+from .common import TicketMixin, TicketPostMixin, url
 
 
 class LifecycleView(TicketPostMixin, View):
@@ -38,6 +39,22 @@ class ReopenView(LifecycleView):
     done_message = _("Ticket %(code)s reopened.")
 
 
+class RevokeLinksView(TicketPostMixin, View):
+    """Every private link of the ticket stops working (one reached the wrong person)."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            workflow.revoke_access_links(self.ticket, user=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Every private link of %(code)s has been revoked.") % {"code": self.ticket.code},
+            )
+        return self.done()
+
+
 class StarView(TicketPostMixin, View):
     def post(self, request, *args, **kwargs):
         deleted, _rows = Star.objects.filter(ticket=self.ticket, user=request.user).delete()
@@ -62,10 +79,15 @@ class TranscriptView(TicketMixin, View):
     http_method_names = ["get"]
 
     def get(self, request, *args, **kwargs):
-        from ...pdf import ticket_transcript
+        from ...pdf import PdfUnavailable, ticket_transcript
 
         staff_copy = request.GET.get("notes") == "1"
-        content = ticket_transcript(self.ticket, include_notes=staff_copy, request=request)
+        try:
+            content = ticket_transcript(self.ticket, include_notes=staff_copy, request=request)
+        except PdfUnavailable as error:
+            return pdf_unavailable_response(
+                request, error, back_url=url("detail", self.ticket.pk), back_label=self.ticket.code
+            )
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{self.ticket.code}.pdf"'
         response["X-Content-Type-Options"] = "nosniff"

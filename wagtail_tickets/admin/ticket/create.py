@@ -67,20 +67,28 @@ class CreateTicketView(WagtailAdminTemplateMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form), status=400)
         data = form.cleaned_data
         customer, name, email = form.customer()
-        ticket, _token = workflow.open_ticket(
-            department=data["department"],
-            subject=data["subject"],
-            body=data["message"],
-            customer=customer,
-            customer_name=name,
-            customer_email=email,
-            attachments=data.get("attachments") or [],
-            priority=data.get("priority"),
-            # Nothing about the agent's browser belongs to the customer's ticket.
-            submitter={},
-            source=Message.Source.STAFF,
-            actor=request.user,
-        )
+        try:
+            ticket, _token = workflow.open_ticket(
+                department=data["department"],
+                subject=data["subject"],
+                body=data["message"],
+                customer=customer,
+                customer_name=name,
+                customer_email=email,
+                attachments=data.get("attachments") or [],
+                priority=data.get("priority"),
+                # Nothing about the agent's browser belongs to the customer's ticket.
+                submitter={},
+                source=Message.Source.STAFF,
+                actor=request.user,
+            )
+        except workflow.PaymentRequired as refusal:
+            # A paid department: the customer's account cannot pay for it.
+            form.add_error(None, str(refusal))
+            messages.validation_error(
+                request, gettext("The ticket could not be created due to errors."), form
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(
             request,
             gettext("Ticket %(code)s opened for %(name)s; they have been sent the link.")

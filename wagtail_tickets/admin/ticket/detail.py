@@ -14,7 +14,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from ... import workflow
 from ...models import ArticlePage, Attachment, Message, Priority, Star, Status, TicketView
 from ...models.tickets import attach_lookups, cached_rows
-from ...permissions import visible_tickets
+from ...permissions import (
+    admin_user_ids,
+    may_change_status,
+    sees_all_departments,
+    visible_tickets,
+)
 from ...views.utils import client_ip
 from ...workflow.desk import VIEW_THROTTLE
 from ..forms import DeskReplyForm, TicketFieldsForm
@@ -175,8 +180,13 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             condition |= Q(helpdesk_profile__departments=self.ticket.department_id)
         if self.ticket.assignee_id:
             condition |= Q(pk=self.ticket.assignee_id)
+        # Only current desk users (active, with admin access); the workflow refuses
+        # anyone who cannot see the ticket's department.
+        current = Q(pk__in=admin_user_ids())
+        if self.ticket.assignee_id:
+            current |= Q(pk=self.ticket.assignee_id)
         return list(
-            User.objects.filter(condition, is_active=True)
+            User.objects.filter(condition, current, is_active=True)
             .distinct()
             .order_by("first_name", "last_name", User.USERNAME_FIELD)
         )
@@ -188,12 +198,16 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             departments.insert(0, department)
         return departments
 
+    @cached_property
+    def can_change_status(self):
+        return may_change_status(self.request.user, self.ticket)
+
     def get_reply_form(self, data=None, files=None):
         return DeskReplyForm(
             data,
             files,
             rules=attachment_rules(self.request, self.ticket.department),
-            statuses=self.statuses,
+            statuses=self.statuses if self.can_change_status else [],
             signature=self.profile.signature if self.profile else "",
         )
 
@@ -265,6 +279,8 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             custom_fields=custom_fields,
             starred=ticket.starred,
             overdue=bool(ticket.due_at and ticket.due_at < now and not ticket.is_archived),
+            # Colleagues' addresses are for managers, who see every department.
+            show_viewer_ips=sees_all_departments(user),
             can_edit_messages=can(user, "edit_message"),
             can_delete_messages=can(user, "delete_message"),
             can_assign=self.can_assign,
@@ -273,7 +289,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             history_url=url("history", ticket.pk),
             action_urls={
                 name: url(name, ticket.pk)
-                for name in ("reply", "update", "close", "reopen", "star", "pdf")
+                for name in ("reply", "update", "close", "reopen", "star", "pdf", "revoke_links")
             },
         )
         return context

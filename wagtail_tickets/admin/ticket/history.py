@@ -8,6 +8,7 @@ from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.log_actions import registry as log_registry
 
+from ...inputs import ids_only
 from ...models import Ticket
 from ...permissions import visible_tickets
 from .common import inbox_url, url
@@ -90,6 +91,12 @@ class TicketHistoryView(HistoryView):
 
     def get_base_object_queryset(self):
         return visible_tickets(self.request.user)
+
+    def get_filterset_kwargs(self):
+        kwargs = super().get_filterset_kwargs()
+        # Wagtail's user filter would hand a 20-digit "id" to the database.
+        kwargs["data"] = ids_only(kwargs.get("data"), ["user"])
+        return kwargs
 
     def get_edit_url(self, instance):
         return url("detail", quote(instance.pk))

@@ -8,7 +8,14 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 
 from ..menu import HELPDESK_MENU_HOOK
-from .actions import AttachmentDownloadView, CloseView, ReopenView, StarView, TranscriptView
+from .actions import (
+    AttachmentDownloadView,
+    CloseView,
+    ReopenView,
+    RevokeLinksView,
+    StarView,
+    TranscriptView,
+)
 from .common import NAMESPACE, has_desk_access
 from .create import CreateTicketView
 from .detail import ReplyView, TicketDetailView, UpdateFieldsView
@@ -40,6 +47,7 @@ class TicketViewSet(ViewSet):
             path("<int:pk>/close/", CloseView.as_view(), name="close"),
             path("<int:pk>/reopen/", ReopenView.as_view(), name="reopen"),
             path("<int:pk>/star/", StarView.as_view(), name="star"),
+            path("<int:pk>/revoke-links/", RevokeLinksView.as_view(), name="revoke_links"),
             path("<int:pk>/pdf/", TranscriptView.as_view(), name="pdf"),
             path("<int:pk>/next/", NavigateView.as_view(direction="next"), name="next"),
             path("<int:pk>/previous/", NavigateView.as_view(direction="previous"), name="previous"),

@@ -1,20 +1,21 @@
 from collections import Counter
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Page
 
 from wagtail_tickets.models import Ticket
 
+from ...demo import billing as paid_support
 from ...demo import history, knowledge, pages, people
 from ...demo.reset import delete_demo
 from ...demo.tickets import TicketMaker
 from ...models import HomePage
-
-SITE_URL = f"http://{pages.HOSTNAME}:{pages.PORT}"
 
 
 class Command(BaseCommand):
@@ -32,20 +33,36 @@ class Command(BaseCommand):
                 "give the admin a new password, then load again."
             ),
         )
+        parser.add_argument(
+            "--hostname",
+            default=getattr(settings, "DEMO_HOSTNAME", "localhost"),
+            help=_("The host name the demo is reached by, for its Site record and links."),
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=getattr(settings, "DEMO_PORT", 8000),
+            help=_("The port the demo is served on, for its Site record and links."),
+        )
 
-    def handle(self, *args, reset=False, **options):
+    def handle(self, *args, reset=False, hostname="localhost", port=8000, **options):
         # Notifications go to memory: the console backend would print hundreds of mails.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        # The demo's history is not news: its tasks run here, not in the demo's worker.
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        ):
             # One transaction: a failure leaves the database as it was, and the mails
             # the workflow queues after commit are sent while the override still holds.
             with transaction.atomic():
-                summary = self._load(reset)
+                summary = self._load(reset, hostname, port)
         self._report(**summary)
 
-    def _load(self, reset):
+    def _load(self, reset, hostname, port):
         if reset:
             delete_demo(HomePage.objects.child_of(Page.get_first_root_node()).first())
         home = pages.ensure_home(reset=reset)
+        site = pages.point_site(home, hostname, port)
         helpdesk, departments = pages.ensure_helpdesk(home)
         admin, password = people.ensure_admin(reset=reset)
         staff = people.ensure_staff(departments)
@@ -67,7 +84,9 @@ class Command(BaseCommand):
             history.articles_from_tickets(older, kb, admin)
             created = len(recent)
             made_history = len(older)
+        paid_support.ensure_billing(helpdesk, customers, staff["peter"], timezone.now())
         return {
+            "site_url": site.root_url if site else f"http://{hostname}:{port}",
             "helpdesk": helpdesk,
             "kb": kb,
             "departments": departments,
@@ -78,7 +97,9 @@ class Command(BaseCommand):
             "history": made_history,
         }
 
-    def _report(self, helpdesk, kb, departments, admin, password, customer, created, history):
+    def _report(
+        self, site_url, helpdesk, kb, departments, admin, password, customer, created, history
+    ):
         write = self.stdout.write
         tickets = Ticket.objects.filter(department__in=departments.values())
         if created:
@@ -95,10 +116,10 @@ class Command(BaseCommand):
         # Labels are translated separately and padded here, so the values line up in
         # any language.
         rows = [
-            (_("Site"), SITE_URL + "/"),
+            (_("Site"), site_url + "/"),
             (_("Support centre"), helpdesk.get_full_url()),
             (_("Knowledge base"), kb.get_full_url()),
-            (_("Admin"), SITE_URL + "/admin/"),
+            (_("Admin"), site_url + reverse("wagtailadmin_home")),
         ]
         if password:
             rows.append((_("Admin login"), f"{admin.get_username()} / {password}"))
@@ -119,7 +140,7 @@ class Command(BaseCommand):
                 _("%(credentials)s at %(url)s")
                 % {
                     "credentials": f"{customer.get_username()} / {people.CUSTOMER_PASSWORD}",
-                    "url": SITE_URL + "/login/",
+                    "url": site_url + reverse("login"),
                 },
             )
         )

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_tickets', '0007_ticket_status_assignee_index'),
+        ('wagtail_tickets', '0011_security'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,47 @@
+"""The example site refuses to run with debug off and the SECRET_KEY published with it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SITE = Path(__file__).resolve().parent.parent / "example_site"
+PROBE = "import example_site.settings as s; print('DEBUG', s.DEBUG)"
+
+
+def _load(**env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXAMPLE_")}
+    environment.update(env, PYTHONPATH=str(SITE))
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=environment,
+        cwd=SITE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("key", [None, "", "example-site-insecure-demo-key-do-not-deploy"])
+def test_debug_off_with_the_published_key_is_refused(key):
+    env = {"EXAMPLE_DEBUG": "0"}
+    if key is not None:
+        env["EXAMPLE_SECRET_KEY"] = key
+    result = _load(**env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "EXAMPLE_SECRET_KEY" in result.stderr
+
+
+def test_debug_off_with_a_key_of_its_own_starts():
+    result = _load(EXAMPLE_DEBUG="0", EXAMPLE_SECRET_KEY="a-long-random-value-" + "x" * 40)
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG False" in result.stdout
+
+
+def test_the_demo_with_debug_on_keeps_working():
+    result = _load()
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG True" in result.stdout

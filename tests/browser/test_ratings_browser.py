@@ -28,6 +28,8 @@ def desk(live_site):
     devices = factories.make_department(helpdesk, title="Devices", prefix="DEV")
     factories.site_settings(captcha_mode="none")
     agent = factories.make_agent("anna", departments=[devices], first_name="Anna")
+    # Resolving (a status beyond close/reopen) needs "Can change ticket fields".
+    agent = factories.grant(agent, "change_ticket_fields")
     customer = factories.make_user(
         "carol", email="carol@example.com", first_name="Carol", password=PASSWORD
     )
@@ -53,7 +55,7 @@ def test_customer_rates_and_reopens_and_the_manager_reads_it(
     helpdesk, ticket = desk["helpdesk"], desk["ticket"]
 
     customer = new_context().new_page()
-    customer.goto(f"{base}/login/")
+    customer.goto(f"{base}/accounts/login/")  # the customers' login URL, under /accounts/
     customer.get_by_label("Username").fill("carol")
     customer.get_by_label("Password").fill(PASSWORD)
     customer.get_by_role("button", name=re.compile("log in|sign in", re.I)).click()

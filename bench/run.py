@@ -32,10 +32,13 @@ each (customer, staff, customer, staff), the newest at most 1,000 of them active
 rest resolved or closed (ACTIVE_TICKETS), 200 customer accounts, 10 agents with desk
 profiles in two departments each (agent01, who sees two of the five departments, is the
 measuring user of the desk scenarios), statuses and priorities varied, 60 % assigned,
-some overdue; then the tickets' search table is filled in batches (its time is printed).
-That is --shape realistic; --shape helpdesk is django-helpdesk's benchmark workload: 5
-messages a ticket (the first and 4 follow-ups), half of all tickets active, the 10 agents
-in all five departments, the inbox keyword in 2 % of the subjects. The kb_*
+some overdue, staff replies by the assignee or an agent of the department, 30 % of the
+archived tickets' last replies rated; then the analytics rollups are rebuilt and the
+tickets' search table is filled in batches (their times are printed). The analytics_*
+scenarios read as a manager who sees every department. That is --shape realistic;
+--shape helpdesk is django-helpdesk's benchmark workload: 5 messages a ticket (the first
+and 4 follow-ups), half of all tickets active, the 10 agents in all five departments, the
+inbox keyword in 2 % of the subjects. The kb_*
 scenarios first add a knowledge base of --articles published articles (default 5,000),
 bulk-inserted and indexed for search. mail_ingest starts a private Dovecot on loopback
 (skipped without one) and adds mail_per_s and the peak memory of a separate process
@@ -524,6 +527,10 @@ def bulk_tickets(departments, count, customers, agents_by_department, shape):
             )
             ticket.wt_times = times
             ticket.wt_other = rng.choice(PRODUCTS if shape.keyword_share is None else others)
+            # The staff replies' author: the assignee, else an agent of the department
+            # (without a random draw, so the rest of the data stays as it was).
+            staff_of = agents_by_department[department.pk]
+            ticket.wt_staff = assignee or staff_of[n % len(staff_of)]
             tickets.append(ticket)
         with transaction.atomic():
             Ticket.objects.bulk_create(tickets)
@@ -554,7 +561,7 @@ def bulk_tickets(departments, count, customers, agents_by_department, shape):
                         Message(
                             ticket_id=ticket.pk,
                             body=body,
-                            author_id=None if staff else ticket.customer_id,
+                            author_id=ticket.wt_staff.pk if staff else ticket.customer_id,
                             author_name="Support" if staff else ticket.customer_name,
                             author_email="" if staff else ticket.customer_email,
                             is_staff_reply=staff,
@@ -563,10 +570,58 @@ def bulk_tickets(departments, count, customers, agents_by_department, shape):
                         )
                     )
             Message.objects.bulk_create(messages, batch_size=BATCH)
+            bulk_ratings(tickets, messages, rng_seed=start)
     for department in departments:
         DepartmentCounter.objects.update_or_create(
             prefix=department.code_prefix, defaults={"last_number": numbers[department.pk]}
         )
+
+
+#: Share of the resolved or closed tickets whose last staff reply the customer rated.
+RATED_SHARE = 0.3
+
+
+def bulk_ratings(tickets, messages, *, rng_seed):
+    """Ratings of the last staff reply of some archived tickets (a separate random
+    stream, so the tickets and messages stay as they were)."""
+    from wagtail_tickets.models import Rating
+
+    if messages and messages[0].pk is None:
+        return  # a database without RETURNING in bulk inserts: no ratings
+    rng = random.Random(rng_seed + 7)
+    last_staff = {}
+    for message in messages:
+        if message.is_staff_reply:
+            last_staff[message.ticket_id] = message
+    ratings = []
+    for ticket in tickets:
+        if ticket.resolved_at is None or rng.random() >= RATED_SHARE:
+            continue
+        message = last_staff[ticket.pk]
+        at = message.created_at + timedelta(hours=rng.randint(1, 48))
+        ratings.append(
+            Rating(
+                message_id=message.pk,
+                ticket_id=ticket.pk,
+                agent_id=message.author_id,
+                score=rng.choices([1, 2, 3, 4, 5], weights=[1, 1, 2, 5, 8])[0],
+                comment=rng.choice(["", "", "Thanks!", "Took a while.", "Did not help."]),
+                source=Rating.Source.EMAIL,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+    Rating.objects.bulk_create(ratings, batch_size=BATCH)
+
+
+def build_analytics():
+    """The analytics rollups of the bulk-inserted history, as a site importing tickets
+    would rebuild them (``manage.py helpdesk_rebuild_analytics``); returns the seconds."""
+    from wagtail_tickets.analytics import rollups
+
+    started = time.perf_counter()
+    rollups.rebuild()
+    return time.perf_counter() - started
 
 
 def index_in_batches(model, related):
@@ -638,6 +693,7 @@ def build_fixture(ticket_count, shape):
 
     customers, agents, by_department = build_people(departments, shape)
     bulk_tickets(departments, ticket_count, customers, by_department, shape)
+    print(f"# analytics rollups rebuilt in {build_analytics():.1f} s", file=sys.stderr)
     index_seconds = build_search_index()
     print(
         f"# {ticket_count} tickets put in the search table in {index_seconds:.1f} s",
@@ -708,6 +764,7 @@ def reuse_fixture():
     from django.contrib.auth import get_user_model
 
     from wagtail_tickets.models import (
+        ActivityRollup,
         DepartmentPage,
         HelpdeskPage,
         KnowledgeBaseIndexPage,
@@ -716,6 +773,9 @@ def reuse_fixture():
         Ticket,
     )
 
+    if not ActivityRollup.objects.exists():
+        # Kept before the analytics existed: give it its rollups once.
+        print(f"# analytics rollups rebuilt in {build_analytics():.1f} s", file=sys.stderr)
     User = get_user_model()
     departments = [DepartmentPage.objects.get(code_prefix=prefix) for _title, prefix in DEPARTMENTS]
     agent_departments = StaffMember.departments.through.objects.filter(
@@ -906,6 +966,44 @@ def scenario_frequent_requests(fx):
     if url is None:
         raise Skip("helpdesk_reports:frequent_requests is not installed")
     return lambda: c.get(url + "?period=365")
+
+
+def analytics_manager():
+    """A manager who may read the analytics of every department (made on first use)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    User = get_user_model()
+    manager, created = User.objects.get_or_create(
+        username="manager",
+        defaults={"email": "manager@example.com", "is_staff": True, "first_name": "Mona"},
+    )
+    if created:
+        manager.user_permissions.add(
+            *Permission.objects.filter(
+                codename__in=["access_admin", "view_analytics", "view_all_departments"]
+            )
+        )
+    return User.objects.get(pk=manager.pk)
+
+
+def _analytics(name):
+    def scenario(fx):
+        url = _reverse(f"helpdesk_analytics:{name}")
+        if url is None:
+            raise Skip(f"helpdesk_analytics:{name} is not installed")
+        c = client(analytics_manager())
+        request = lambda: c.get(url + "?period=365")  # noqa: E731
+        request.note = "a manager of every department, the last 365 days"
+        return request
+
+    scenario.__doc__ = f"A manager opens the analytics' {name} screen for the last year."
+    return scenario
+
+
+scenario_analytics_overview = _analytics("overview")
+scenario_analytics_agents = _analytics("agents")
+scenario_analytics_departments = _analytics("departments")
 
 
 def _status_listing_url():
@@ -1572,6 +1670,9 @@ SCENARIOS = {
     "kb_suggest": (scenario_kb_suggest, 200),
     "kb_search": (scenario_kb_search, 200),
     "frequent_requests": (scenario_frequent_requests, 200),
+    "analytics_overview": (scenario_analytics_overview, 200),
+    "analytics_agents": (scenario_analytics_agents, 200),
+    "analytics_departments": (scenario_analytics_departments, 200),
     # Paid support
     "submit_logged_in": (scenario_submit_logged_in, 302),
     "submit_paid": (scenario_submit_paid, 302),

@@ -10,13 +10,18 @@ MANAGE = Path(__file__).resolve().parent.parent / "example_site" / "manage.py"
 
 CHECK = """
 from django.test import Client
-from wagtail_tickets.models import ArticlePage, Ticket
+from home.demo.history import HISTORY_TICKETS
+from wagtail_tickets.analytics import rollups
+from wagtail_tickets.models import ActivityRollup, ArticlePage, Rating, Ticket
 client = Client(HTTP_HOST="localhost")
 for path in ("/", "/support/", "/support/help/", "/support/help/search/?q=invoice",
              "/support/technical/"):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-assert Ticket.objects.filter(department__support_mode="free").count() == 50
+# The 50 recent tickets and a year of older history, in the free departments.
+free = Ticket.objects.filter(department__support_mode="free").count()
+assert free == 50 + HISTORY_TICKETS, free
+assert Rating.objects.filter(score__lte=2).exists() and Rating.objects.count() > 50
 # Paid support: two paid departments, a statement worth reading, a ledger that adds up.
 for path in ("/support/expert/", "/support/premium/"):
     assert client.get(path).status_code == 200, path
@@ -30,6 +35,14 @@ client.logout()
 assert ArticlePage.objects.live().count() >= 5
 assert client.login(username="olga", password="demo-staff")
 assert client.get("/admin/").status_code == 200
+# The manager reads a year of analytics, kept by the workflow exactly as a rebuild has it.
+assert client.login(username="mira", password="demo-staff")
+assert client.get("/admin/helpdesk/analytics/?period=365").status_code == 200
+kept = sorted(ActivityRollup.objects.exclude(opened=0, replies=0).values_list(
+    "grain", "day", "department_id", "agent_id", "opened", "resolved", "replies", "rated_5"))
+rollups.rebuild()
+assert kept == sorted(ActivityRollup.objects.exclude(opened=0, replies=0).values_list(
+    "grain", "day", "department_id", "agent_id", "opened", "resolved", "replies", "rated_5"))
 from wagtail.models import Site
 site = Site.objects.get(is_default_site=True)
 assert (site.hostname, site.port) == ("localhost", 8123), (site.hostname, site.port)

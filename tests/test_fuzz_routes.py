@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests import factories
-from wagtail_tickets import billing, workflow
+from wagtail_tickets import billing, links, workflow
 from wagtail_tickets.admin.inbox_bulk import BULK_ACTIONS
 from wagtail_tickets.models import (
     ArticlePage,
@@ -87,6 +87,10 @@ RAW_PARAMS = [
     "before",
     "saved_reply",
     "columns",
+    "agent",
+    "score",
+    "start",
+    "end",
 ]
 NAMESPACE_MODELS = {
     "helpdesk_statuses": Status,
@@ -151,6 +155,7 @@ def scene(helpdesk, department, customer, site_settings):
         "manage_billing",
         "view_supportaccount",
         "manage_notification_templates",
+        "view_analytics",
     )
     kb = factories.make_kb(helpdesk, "Knowledge base")
     factories.make_article(kb, "Printer jams", body_text="Open the tray.", tags=["printer"])
@@ -161,7 +166,9 @@ def scene(helpdesk, department, customer, site_settings):
         author=customer,
         attachments=[factories.validated("log.txt", b"log\n")],
     )
-    workflow.post_reply(ticket, body="Looking.", author=agent, by_staff=True)
+    reply = workflow.post_reply(ticket, body="Looking.", author=agent, by_staff=True)
+    # A rating, for the analytics screens and the ticket screen to show.
+    workflow.rate(reply, score=2, comment="=odd", user=customer)
     SavedSearch.objects.create(owner=agent, name="Mine", query_string="assignee=me")
     SavedReply.objects.create(title="Thanks", body="Thank you, {customer_name}.", owner=agent)
     # A row of each model the admin's routes name, so that every route is reached.
@@ -180,6 +187,8 @@ def scene(helpdesk, department, customer, site_settings):
         "raw": raw,
         "message": message,
         "attachment": message.attachments.get(),
+        # The resolve mail's rating link of the staff reply: its page asks for a score.
+        "rating_token": links.rating_token(reply, 4),
     }
 
 
@@ -230,12 +239,15 @@ def _page_urls(scene):
         "token": scene["raw"],
     }
     odd = {"code": f"TECH-{HUGE}", "pk": HUGE, "token": "A" * 199}
+    #: Routes whose parameter of a shared name holds another kind of value.
+    route_values = {"rate_route": {"token": scene["rating_token"]}}
     urls = []
     for page_type in PAGE_TYPES:
         page = page_type.objects.live().first()
         for pattern in page_type.get_subpage_urls():
             params = list(pattern.pattern.regex.groupindex)
-            kwargs = {param: values[param] for param in params}
+            own = route_values.get(pattern.name, {})
+            kwargs = {param: own.get(param, values[param]) for param in params}
             url = page.url + page.reverse_subpage(pattern.name, kwargs=kwargs)
             urls.append(url)
             for param in params:
@@ -340,6 +352,8 @@ def test_the_routes_are_found(scene):
     assert any("/lookup/" in url for url in pages)
     assert any("/suggest/" in url for url in pages)
     assert any("/vote/" in url for url in pages)
+    assert any("/analytics/" in url for url in admin)
+    assert any(f"/rate/{scene['rating_token']}/" in url for url in pages)
     assert any(HUGE in url for url in admin) and any(HUGE in url for url in pages)
 
 

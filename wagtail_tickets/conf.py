@@ -37,6 +37,8 @@ DEFAULTS = {
     # Requests a minute one address may make to a department's article suggestions
     # (typing a subject makes a few); 0 turns the limit off.
     "SUGGEST_REQUESTS_PER_MINUTE": 60,
+    # Ratings (given or changed) one address may send per hour; 0 turns the limit off.
+    "RATINGS_PER_HOUR": 30,
     # Paid support: the ISO 4217 code of the site's one currency.
     "CURRENCY": "USD",
     # The largest amount staff may type for one deposit, charge, refund or adjustment.

@@ -9,6 +9,7 @@ from wagtail.rich_text import RichText
 
 from . import captcha
 from .attachments import AttachmentRules
+from .models.ratings import SCORE_CHOICES
 
 CUSTOM_PREFIX = "cf_"
 
@@ -220,3 +221,27 @@ class LookupForm(forms.Form):
         label=_("E-mail address"),
         help_text=_("We will e-mail you links to your open and recently closed tickets."),
     )
+
+
+class RatingForm(forms.Form):
+    """A customer's score of one staff reply and an optional comment."""
+
+    SCORES = SCORE_CHOICES
+
+    score = forms.TypedChoiceField(
+        label=_("How helpful was this reply?"),
+        choices=SCORES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a score from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was good, or what should we do better?"),
+    )
+
+    def clean_comment(self):
+        return self.cleaned_data["comment"].replace("\x00", "").strip()

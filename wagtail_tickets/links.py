@@ -100,3 +100,37 @@ def admin_ticket_url(ticket):
     except NoReverseMatch:
         return None
     return base.rstrip("/") + path
+
+
+# --- rating links in the resolve mail ----------------------------------------------------
+
+_RATING_SALT = "wagtail_tickets.rating_link"
+
+
+def rating_token(message, score):
+    """A signed, expiring token naming a staff reply and a score; base64url, as above."""
+    value = signing.dumps([message.pk, int(score)], salt=_RATING_SALT, compress=False)
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def rating_link_url(helpdesk, message, score):
+    """The absolute rating link, from the Site record as above, or None while the
+    support centre has no URL."""
+    base = helpdesk.get_full_url()
+    if not base:
+        return None
+    path = helpdesk.reverse_subpage("rate_route", args=[rating_token(message, score)])
+    return base.rstrip("/") + "/" + path
+
+
+def parse_rating_token(token):
+    """(message id, score) of a rating token, or None when it is forged or expired."""
+    max_age = conf.get("MAIL_LINK_DAYS") * 86400
+    try:
+        value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        pk, score = signing.loads(value, salt=_RATING_SALT, max_age=max_age)
+    except (signing.BadSignature, binascii.Error, TypeError, ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(pk, int) and isinstance(score, int)):
+        return None
+    return pk, score

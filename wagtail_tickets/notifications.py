@@ -7,7 +7,8 @@ from django.conf import settings
 from . import conf, links, mail_retry, permissions
 from .mail import compose
 from .mail import headers as mail_headers
-from .models import HelpdeskSettings, StaffMember
+from .models import HelpdeskSettings, Message, StaffMember
+from .models.ratings import SCORE_CHOICES
 
 logger = logging.getLogger(__name__)
 
@@ -205,12 +206,46 @@ def tickets_merged(target, sources):
 
 def status_changed(ticket, new_status):
     if new_status.kind in ("resolved", "closed"):
+        resolved = new_status.kind == "resolved"
+        context = _context(ticket)
+        if resolved:
+            context["rating_links"] = rating_links(ticket, context.get("helpdesk"))
         send(
-            "ticket_resolved" if new_status.kind == "resolved" else "ticket_closed",
-            _context(ticket),
+            "ticket_resolved" if resolved else "ticket_closed",
+            context,
             [ticket.customer_email],
             ticket.language,
         )
+
+
+def rating_links(ticket, helpdesk):
+    """"How did we do?": one signed link per score for the last public staff reply."""
+    if helpdesk is None:
+        return []
+    last = (
+        Message.objects.filter(ticket=ticket, is_staff_reply=True, is_internal=False)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last is None:
+        return []
+    # From the support centre's Site record, as every link in mail.
+    urls = {score: links.rating_link_url(helpdesk, last, score) for score, _label in SCORE_CHOICES}
+    if None in urls.values():
+        return []
+    return [{"score": score, "label": label, "url": urls[score]} for score, label in SCORE_CHOICES]
+
+
+def unhappy_rating(ticket, rating, *, reopened, by_customer):
+    """Tell the assignee (or the department's staff) about a rating of 1 or 2, and about
+    the customer reopening the ticket after it."""
+    send(
+        "rating_unhappy",
+        _context(ticket, rating.message, rating=rating, reopened=reopened, by_customer=by_customer),
+        staff_recipients(ticket, reason="reply"),
+        settings.LANGUAGE_CODE,
+        reply_to=ticket.customer_email,
+    )
 
 
 def assigned(ticket, assignee_id):

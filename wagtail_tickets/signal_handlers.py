@@ -10,13 +10,15 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import background, conf, kb_search, signals
-from .models import ArticlePage, HelpdeskSettings, Priority, Status
+from .analytics import rollups
+from .models import ArticlePage, HelpdeskSettings, Priority, Status, Ticket
 from .models.tickets import forget_cached_rows
 from .tasks import (
     notify_customer_reply,
     send_billing_mail,
     send_merge_notifications,
     send_notification,
+    send_rating_notification,
     send_signup_mail,
 )
 
@@ -79,6 +81,28 @@ def on_page_published(sender, instance, **kwargs):
         from .workflow.knowledge import release_article_files
 
         release_article_files(instance)
+
+
+def _enqueue_rating(**kwargs):
+    background.enqueue(send_rating_notification, **kwargs)
+
+
+@receiver(signals.ticket_rated)
+def on_ticket_rated(sender, ticket, rating, reopened, **kwargs):
+    if rating.is_unhappy:
+        _enqueue_rating(ticket_id=ticket.pk, rating_id=rating.pk, reopened=reopened)
+
+
+@receiver(signals.unhappy_reopened)
+def on_unhappy_reopened(sender, ticket, rating, **kwargs):
+    _enqueue_rating(ticket_id=ticket.pk, rating_id=rating.pk, reopened=True, by_customer=True)
+
+
+@receiver(post_delete, sender=Ticket)
+def on_ticket_deleted(sender, instance, **kwargs):
+    # Deleting is not a workflow change (the model's delete permission, Django's admin):
+    # take back what the ticket had added to the analytics, in the same transaction.
+    rollups.forget_ticket(instance)
 
 
 @receiver(post_save, sender=Status)

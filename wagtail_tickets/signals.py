@@ -16,6 +16,10 @@ ticket_updated = Signal()
 tickets_merged = Signal()
 # kwargs: ticket, page (the draft ArticlePage), user
 article_drafted = Signal()
+# kwargs: ticket, rating, created, reopened (the score reopened the ticket), user
+ticket_rated = Signal()
+# kwargs: ticket, rating, user (the customer reopened the ticket after rating it 1 or 2)
+unhappy_reopened = Signal()
 
 # Paid support (sender: SupportAccount)
 # kwargs: account, entries (the ledger entries written), user

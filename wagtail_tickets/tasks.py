@@ -93,6 +93,19 @@ def lookup_tickets(email, helpdesk):
 
 
 @task()
+def send_rating_notification(ticket_id, rating_id, reopened=False, by_customer=False):
+    """A customer rated a reply 1 or 2 (``by_customer``: then reopened the ticket)."""
+    from . import notifications
+    from .models import Rating
+
+    ticket = _load_ticket(ticket_id)
+    rating = Rating.objects.filter(pk=rating_id).select_related("message", "agent").first()
+    if ticket is None or rating is None:
+        return
+    notifications.unhappy_rating(ticket, rating, reopened=reopened, by_customer=by_customer)
+
+
+@task()
 def send_access_links(email, helpdesk_id, language):
     from . import notifications, workflow
     from .models import HelpdeskPage

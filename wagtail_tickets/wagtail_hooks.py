@@ -1,10 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from .admin import billing as billing_admin  # noqa: F401
-
 # The desk's modules register their own hooks when imported.
 from .admin import (  # noqa: F401
+    analytics,
     config,
     dashboard,
     inbox,
@@ -13,6 +12,7 @@ from .admin import (  # noqa: F401
     saved_replies,
     ticket,
 )
+from .admin import billing as billing_admin  # noqa: F401
 from .admin import notification_templates as notification_templates_admin  # noqa: F401
 from .admin.menu import HelpdeskViewSetGroup
 from .models import Ticket, TicketLogEntry
@@ -41,6 +41,15 @@ LOG_ACTIONS = {
     "wagtail_tickets.article.from_ticket": (
         _("Drafted from a ticket"),
         _("Drafted from a resolved helpdesk ticket"),
+    ),
+    "wagtail_tickets.rating.create": (_("Reply rated"), _("The customer rated a reply")),
+    "wagtail_tickets.rating.change": (
+        _("Rating changed"),
+        _("The customer changed their rating of a reply"),
+    ),
+    "wagtail_tickets.rating.reopen": (
+        _("Reopened after a low rating"),
+        _("The customer reopened the ticket after rating a reply 1 or 2"),
     ),
     "wagtail_tickets.ticket.link_issued": (
         _("Private link issued"),

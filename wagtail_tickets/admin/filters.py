@@ -14,7 +14,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from ..models import DepartmentPage, Priority, StaffMember, Star, Status, Ticket
+from ..models import DepartmentPage, Priority, Rating, StaffMember, Star, Status, Ticket
+from ..models.ratings import UNHAPPY_SCORES
 from ..models.tickets import cached_rows
 from ..permissions import sees_all_departments, staff_department_ids
 from .menu import queue_filter
@@ -144,6 +145,11 @@ class InboxFilterSet(WagtailFilterSet):
     )
     overdue = CheckboxFilter(label=_("Overdue only"), method="filter_overdue")
     starred = CheckboxFilter(label=_("Starred by me only"), method="filter_starred")
+    unhappy = CheckboxFilter(
+        label=_("Rated 1 or 2 only"),
+        method="filter_unhappy",
+        help_text=_("Tickets with a reply their customer rated 1 or 2."),
+    )
 
     class Meta:
         model = Ticket
@@ -201,3 +207,10 @@ class InboxFilterSet(WagtailFilterSet):
         if not value:
             return queryset
         return queryset.filter(pk__in=Star.objects.filter(user=self.user).values("ticket_id"))
+
+    def filter_unhappy(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            pk__in=Rating.objects.filter(score__in=UNHAPPY_SCORES).values("ticket_id")
+        )

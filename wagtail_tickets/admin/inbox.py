@@ -427,6 +427,7 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
             (_("Overdue"), "overdue=1"),
             (_("Starred"), "starred=1"),
             (_("All open"), "state=open"),
+            (_("Unhappy customers"), "unhappy=1"),
         ]
         return [
             {"label": label, "url": f"{self.index_url}?{qs}", "active": current == qs}

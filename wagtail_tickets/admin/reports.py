@@ -1,12 +1,17 @@
 """The "Frequent requests" report: what customers keep asking, and which of it the
 knowledge base already answers.
 
-Resolved and closed tickets are grouped by department and topic key
-(``Ticket.subject_key``, see ``topics.py``) in one SQL query that counts them and finds
-the latest resolution. For the groups on the page two more queries find each group's
-"best" ticket (most messages, latest resolved first) and the live article covering its
+Resolved and closed tickets are counted per department and topic key
+(``Ticket.subject_key``, see ``topics.py``) in the topic rollups the workflow keeps
+(``analytics.rollups``), so a year costs the same whatever the history: one query sums
+the period's months and edge days per group and finds the latest resolution. For the
+groups on the page two more queries find each group's "best" ticket (most messages,
+latest resolved first; one index walk per group) and the live article covering its
 topic, if any (its title's key is the same, or it was written from a ticket with that
 key). Editors start a new article from the best ticket of an uncovered group.
+
+The period is whole days in the site's time zone, today included. Only statuses of a
+resolved or closed kind count, as they are when the report is read.
 
 The page costs the same number of queries however many tickets and groups there are: a
 count and the page of groups, the best tickets, the covering articles, the department
@@ -17,27 +22,30 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Count, F, Max, Value, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Value
 from django.urls import include, path, reverse_lazy
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django.views.defaults import permission_denied
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.paginator import WagtailPaginator
-from wagtail.admin.ui.tables import Column, DateColumn, NumberColumn
 from wagtail.admin.utils import get_admin_base_url
 from wagtail.admin.views.reports import ReportView
 
-from ..models import ArticlePage, Ticket
-from ..permissions import visible_tickets
+from ..analytics import requests
+from ..analytics.percentiles import raw_rows
+from ..analytics.periods import Period
+from ..analytics.scope import Scope, as_datetime
+from ..models import ArticlePage, Status, Ticket
+from ..models.tickets import status_ids
+from ..permissions import sees_all_departments
 from ..spreadsheets import SafeSpreadsheetExportMixin
 from .filters import CheckboxFilter, visible_departments
-from .inbox_table import url_maker
+from .inbox_table import FastColumn, HumanDates, InboxTable, WhenColumn, esc, url_maker
 from .knowledge import can_create_articles
 from .menu import HELPDESK_MENU_HOOK, is_desk_user
 
@@ -57,19 +65,6 @@ EXPORT_MAX_ROWS = 10_000
 # --------------------------------------------------------------------------------------
 # The query
 # --------------------------------------------------------------------------------------
-
-
-def report_tickets(user):
-    """The tickets the report counts: resolved or closed, visible to ``user``, with a
-    topic key, and not merged into another ticket (that one is counted instead)."""
-    # The status kind is checked as well as resolved_at: a manager may change the kind
-    # of a status that tickets already have.
-    return (
-        visible_tickets(user)
-        .archived()
-        .filter(merged_into__isnull=True, resolved_at__isnull=False)
-        .exclude(subject_key="")
-    )
 
 
 def covering_articles(keys=None):
@@ -104,60 +99,14 @@ def covering_articles(keys=None):
     return {key: article for key, (_rank, article) in found.items()}
 
 
-def exclude_covered(tickets):
-    """``tickets`` without those whose topic a live article covers.
-
-    Two uncorrelated subqueries, each evaluated once, where filtering on the grouped
-    annotation would run it for every ticket row.
-    """
+def covered_keys():
+    """Querysets of the topic keys live articles cover (by title, by source ticket): two
+    uncorrelated subqueries, each evaluated once."""
     live = ArticlePage.objects.live().order_by()
-    return tickets.exclude(subject_key__in=live.values("topic_key")).exclude(
-        subject_key__in=live.filter(source_ticket__isnull=False).values(
-            "source_ticket__subject_key"
-        )
-    )
-
-
-def frequent_requests(tickets, *, minimum=DEFAULT_MINIMUM, only_uncovered=False):
-    """``tickets`` grouped by department and topic key, as dicts with ``department``,
-    ``department__title``, ``subject_key``, ``count`` and ``last_resolved``.
-
-    Only aggregates: the best ticket and the covering article are looked up for the
-    page's groups afterwards (``best_tickets``, ``covering_articles``). As correlated
-    subqueries here they ran for every group of the period, not only the page's, and
-    no index leads with the topic key (seconds at 20,000 tickets).
-    """
-    if only_uncovered:
-        tickets = exclude_covered(tickets)
-    return (
-        tickets.order_by()
-        .values("department", "department__title", "subject_key")
-        .annotate(count=Count("pk"), last_resolved=Max("resolved_at"))
-        .filter(count__gte=max(1, minimum))
-    )
-
-
-def best_tickets(tickets, keys=None):
-    """{(department id, topic key): (id, code, subject)} of each group's best ticket.
-
-    The best ticket has the most messages; among equals the latest resolved. One query,
-    with a window function.
-    """
-    if keys is not None:
-        tickets = tickets.filter(subject_key__in=keys)
-    ranked = (
-        tickets.order_by()
-        .annotate(
-            wt_rank=Window(
-                RowNumber(),
-                partition_by=[F("department_id"), F("subject_key")],
-                order_by=[F("message_count").desc(), F("resolved_at").desc(), F("pk").desc()],
-            )
-        )
-        .filter(wt_rank=1)
-        .values_list("department_id", "subject_key", "pk", "code", "subject")
-    )
-    return {(dept, key): (pk, code, subject) for dept, key, pk, code, subject in ranked}
+    return [
+        live.values("topic_key"),
+        live.filter(source_ticket__isnull=False).values("source_ticket__subject_key"),
+    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -256,10 +205,48 @@ class TopicPaginator(WagtailPaginator):
         return ngettext("%(count)s topic", "%(count)s topics", self.count) % {"count": self.count}
 
 
-class TemplateColumn(Column):
-    def __init__(self, name, template, **kwargs):
-        self.cell_template_name = f"wagtail_tickets/admin/reports/{template}"
-        super().__init__(name, **kwargs)
+class TopicColumn(FastColumn):
+    """The topic by a subject people wrote. Its key (word stems) is for the export and
+    scripts, not for reading: it goes in an attribute. A page's cells are built as
+    strings (see ``inbox_table``): a template per cell cost more than the report's SQL."""
+
+    def cell_html(self, instance, parent_context):
+        return (
+            f'<td class="title" data-topic-key="{esc(instance.topic_key)}">'
+            f'<div class="title-wrapper">{esc(instance.topic)}</div></td>'
+        )
+
+
+class CoveredColumn(FastColumn):
+    def cell(self, instance, parent_context):
+        if not instance.covered:
+            return "—"
+        if instance.covering_url:
+            return f'<a href="{esc(instance.covering_url)}">{esc(instance.covering_title)}</a>'
+        return esc(instance.covering_title)
+
+
+class BestTicketColumn(FastColumn):
+    def cell(self, instance, parent_context):
+        if instance.best_ticket_url:
+            return f'<a href="{esc(instance.best_ticket_url)}">{esc(instance.best_ticket_code)}</a>'
+        return esc(instance.best_ticket_code)
+
+
+class ActionColumn(FastColumn):
+    def cell(self, instance, parent_context):
+        if not instance.create_article_url:
+            return ""
+        if not hasattr(self, "_label"):
+            self._label = esc(gettext("Create article"))
+        label = esc(
+            gettext("Create article from the most detailed ticket, %(code)s")
+            % {"code": instance.best_ticket_code}
+        )
+        return (
+            f'<a class="button button-small button-secondary" '
+            f'href="{esc(instance.create_article_url)}" aria-label="{label}">{self._label}</a>'
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -275,6 +262,7 @@ class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
     index_results_url_name = f"{NAMESPACE}:frequent_requests_results"
     filterset_class = FrequentRequestsFilterSet
     paginator_class = TopicPaginator
+    table_class = InboxTable
     default_ordering = "-count"
     # Access is the desk's own rule (see dispatch), not a model permission.
     permission_policy = None
@@ -305,7 +293,7 @@ class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
     SORTS = {
         "count": ("count",),
         "last_resolved": ("last_resolved",),
-        "department": ("department__title",),
+        "department": ("wt_title_order",),
     }
 
     def __init__(self, **kwargs):
@@ -363,21 +351,50 @@ class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
         }
 
     @cached_property
-    def tickets(self):
-        """The tickets counted with the current period and department."""
+    def department_titles(self):
+        """{id: title} of the departments the user sees, as the filters loaded them."""
+        choices = self.filters.filters["department"].extra.get("choices", [])
+        return {int(pk): title for pk, title in choices}
+
+    @cached_property
+    def scope(self):
+        """The period, and the departments counted: the filter's, or all the user sees."""
         options = self.options
-        since = timezone.now() - timedelta(days=options["days"])
-        tickets = report_tickets(self.request.user).filter(resolved_at__gte=since)
-        if options["department"]:
-            tickets = tickets.filter(department_id=options["department"])
-        return tickets
+        user = self.request.user
+        titles = self.department_titles
+        department = options["department"]
+        if department is not None and department not in titles:
+            department = None  # not one of theirs: the default, as for any invalid value
+        return Scope(
+            Period.last_days(options["days"]),
+            departments=None if sees_all_departments(user) else tuple(titles),
+            department=department,
+            known_departments=frozenset(titles),
+        )
+
+    @cached_property
+    def status_ids(self):
+        """Statuses of a resolved or closed kind now (a manager may change a kind)."""
+        return status_ids(Status.ARCHIVED_KINDS)
 
     def get_queryset(self):
         options = self.options
-        groups = frequent_requests(
-            self.tickets, minimum=options["minimum"], only_uncovered=options["only_uncovered"]
+        by_title = sorted(
+            self.department_titles.items(), key=lambda item: (item[1].lower(), item[0])
         )
-        return self.order_queryset(groups)
+        groups = requests.topic_groups(
+            self.scope,
+            status_ids=self.status_ids,
+            minimum=options["minimum"],
+            exclude_keys=covered_keys() if options["only_uncovered"] else None,
+            title_order={pk: n for n, (pk, _title) in enumerate(by_title)},
+        )
+        # Every group in one query, paginated here: a page needs them all sorted anyway,
+        # and the paginator's COUNT would group the period's rollups a second time. Plain
+        # rows: the page's dates are converted when its rows are built.
+        ordered = self.order_queryset(groups)
+        names = ("department", "subject_key", "count", "last_resolved")
+        return [dict(zip(names, row, strict=True)) for row in raw_rows(ordered.values_list(*names))]
 
     def filter_queryset(self, queryset):
         # Already applied in get_queryset, partly before grouping.
@@ -411,8 +428,15 @@ class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
         if groups:
             # A page asks about its own topics; an export (every group) about all of them.
             keys = None if self.is_export else {group["subject_key"] for group in groups}
-            best = best_tickets(self.tickets, keys)
+            best = requests.best_tickets(
+                self.scope,
+                [(group["department"], group["subject_key"]) for group in groups],
+                status_ids=self.status_ids,
+            )
             articles = covering_articles(keys)
+        for group in groups:
+            group["department__title"] = self.department_titles.get(group["department"])
+            group["last_resolved"] = as_datetime(group["last_resolved"])
         urls = {
             "ticket": url_maker(TICKET_URL_NAME),
             "article": url_maker(ARTICLE_EDIT_URL_NAME),
@@ -434,21 +458,22 @@ class FrequentRequestsView(SafeSpreadsheetExportMixin, ReportView):
 
     @cached_property
     def columns(self):
+        dates = HumanDates(timezone.now())
         return [
-            TemplateColumn("topic", "topic_cell.html", label=_("Topic"), width="30%"),
-            Column("department", label=_("Department"), sort_key="department"),
-            NumberColumn("count", label=_("Tickets"), sort_key="count"),
-            DateColumn("last_resolved", label=_("Last resolved"), sort_key="last_resolved"),
-            TemplateColumn("covering_title", "covered_cell.html", label=_("Covered by")),
-            TemplateColumn(
+            TopicColumn("topic", label=_("Topic"), width="30%"),
+            FastColumn("department", label=_("Department"), sort_key="department"),
+            FastColumn("count", label=_("Tickets"), sort_key="count"),
+            WhenColumn(
+                "last_resolved", label=_("Last resolved"), sort_key="last_resolved", dates=dates
+            ),
+            CoveredColumn("covering_title", label=_("Covered by")),
+            BestTicketColumn(
                 "best_ticket_code",
-                "ticket_cell.html",
                 label=_("Most detailed ticket"),
                 classname="w-whitespace-nowrap",
             ),
-            TemplateColumn(
+            ActionColumn(
                 "create_article_url",
-                "action_cell.html",
                 label=_("Action"),
                 classname="w-whitespace-nowrap",
             ),

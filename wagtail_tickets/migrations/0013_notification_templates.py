@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_tickets', '0011_security'),
+        ('wagtail_tickets', '0012_ratings_analytics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,6 +16,7 @@ from .limits import RateLimitLock, UsedFormToken
 from .mail import AutoReplyCounter, BouncingAddress, InboundMail, Mailbox, TicketMailId
 from .notifications import NotificationTemplate
 from .pages import DepartmentPage, HelpdeskPage, TicketFormField
+from .ratings import ActivityRollup, DurationRollup, Rating, TopicRollup
 from .replies import ReplyDraft, SavedReply
 from .search import TicketSearch  # noqa: E402  (after Ticket, which it points to)
 from .settings import HelpdeskSettings
@@ -36,6 +37,10 @@ __all__ = [
     "InboundMail",
     "Mailbox",
     "TicketMailId",
+    "ActivityRollup",
+    "DurationRollup",
+    "Rating",
+    "TopicRollup",
     "ArticlePage",
     "ArticlePageTag",
     "ArticleVote",

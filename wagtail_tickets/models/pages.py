@@ -104,6 +104,12 @@ class HelpdeskPage(RoutablePageMixin, Page):
 
         return portal.access(request, self, token)
 
+    @re_path(r"^rate/(?P<token>[A-Za-z0-9_-]{20,300})/$")
+    def rate_route(self, request, token):
+        from ..views import ratings
+
+        return ratings.rate_link(request, self, token)
+
     @path("lookup/")
     def lookup_route(self, request):
         from ..views import portal

@@ -1,5 +1,5 @@
 from django.core.cache import cache
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -125,6 +125,22 @@ class HelpdeskSettings(BaseSiteSetting):
         ),
     )
 
+    rating_change_days = models.PositiveSmallIntegerField(
+        _("days to change a rating"),
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text=_("How long after rating a reply a customer may still change the score."),
+    )
+    reopen_on_low_rating = models.BooleanField(
+        _("reopen tickets rated 1 or 2"),
+        default=False,
+        help_text=_(
+            "Reopen a resolved or closed ticket as soon as its customer rates a reply 1 or 2. "
+            "Otherwise the customer is offered a button to reopen it. Either way the "
+            "assignee, or the department's staff, is told."
+        ),
+    )
+
     panels = [
         MultiFieldPanel(
             [
@@ -154,6 +170,10 @@ class HelpdeskSettings(BaseSiteSetting):
                 FieldPanel("low_incidents_threshold"),
             ],
             heading=_("Paid support"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("rating_change_days"), FieldPanel("reopen_on_low_rating")],
+            heading=_("Ratings"),
         ),
     ]
 

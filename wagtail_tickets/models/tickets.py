@@ -311,6 +311,11 @@ class Ticket(models.Model):
         related_name="merged_tickets",
         editable=False,
     )
+    # What this ticket has added to the analytics rollups (analytics.rollups), so that a
+    # change takes back exactly that. Only the workflow writes it.
+    analytics_facts = models.JSONField(
+        _("analytics facts"), default=dict, blank=True, editable=False
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -345,6 +350,19 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"], name="wt_ticket_customer"),
             models.Index(fields=["submitter_ip", "created_at"], name="wt_ticket_ip_created"),
             models.Index(fields=["resolved_at", "subject_key"], name="wt_ticket_resolved_topic"),
+            # The frequent-requests report's "most detailed ticket" of a topic: one walk
+            # down this index per topic on the page.
+            models.Index(
+                fields=["department", "subject_key", "message_count", "resolved_at"],
+                name="wt_ticket_topic_best",
+            ),
+            # The analytics' backlog and open tickets per agent or department: only the
+            # unresolved tickets, however long the history.
+            models.Index(
+                fields=["assignee", "department"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="wt_ticket_unresolved",
+            ),
         ]
 
     def __str__(self):

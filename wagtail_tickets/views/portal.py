@@ -20,12 +20,13 @@ from .. import conf, links, permissions, workflow
 from ..attachments import AttachmentRules
 from ..downloads import attachment_response
 from ..filters import CustomerTicketFilter
-from ..forms import LookupForm, ReplyForm
+from ..forms import LookupForm, RatingForm, ReplyForm
 from ..inputs import parse_id
 from ..models import Attachment, HelpdeskSettings, Message, Ticket
 from ..models.tickets import hash_token
 from ..tasks import send_access_links
 from ..workflow.limits import RateLimited
+from . import ratings
 from .knowledge import kb_indexes_under
 from .utils import client_ip
 
@@ -169,6 +170,7 @@ def ticket_detail(request, page, code):
                         older_messages=older,
                         reply_form=reply_form,
                         ticket_url=_ticket_url(request, page, ticket),
+                        rating_choices=RatingForm.SCORES,
                     )
                 if was_archived:
                     messages.success(
@@ -178,6 +180,10 @@ def ticket_detail(request, page, code):
                     messages.success(request, _("Your reply has been sent."))
                 return redirect(_ticket_url(request, page, ticket))
             status = 400
+        elif action == "rate":
+            return ratings.rate_on_page(request, ticket, _ticket_url(request, page, ticket))
+        elif action == "reopen_unhappy":
+            return ratings.reopen_on_page(request, ticket, _ticket_url(request, page, ticket))
         elif action in ("close", "reopen"):
             try:
                 if action == "close":
@@ -207,6 +213,7 @@ def ticket_detail(request, page, code):
         older_messages=older,
         reply_form=reply_form,
         ticket_url=_ticket_url(request, page, ticket),
+        rating_choices=RatingForm.SCORES,
     )
 
 
@@ -240,10 +247,12 @@ def _conversation(request, ticket):
     picked = picked.order_by("-created_at", "-pk").values("pk")[: wanted + 1]
     messages_ = list(
         Message.objects.filter(pk__in=Subquery(picked))
-        .select_related("author")
+        .select_related("author", "rating")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
         .order_by("created_at", "pk")
     )
+    # Each staff reply carries its rating and whether the customer may (still) rate it.
+    messages_ = ratings.annotate(messages_, HelpdeskSettings.for_request(request))
     if len(messages_) <= wanted:
         return messages_, None
     messages_ = messages_[-wanted:]

@@ -18,6 +18,7 @@ from .desk import (
     update_fields,
 )
 from .knowledge import convert_to_article
+from .ratings import rate, reopen_unhappy
 from .tickets import (
     WorkflowError,
     change_status,
@@ -48,10 +49,12 @@ __all__ = [
     "open_ticket",
     "post_reply",
     "quote_for",
+    "rate",
     "record_customer_view",
     "record_link_use",
     "record_view",
     "reopen",
+    "reopen_unhappy",
     "revoke_access_links",
     "update_fields",
 ]

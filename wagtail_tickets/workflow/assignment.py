@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
+from ..analytics import rollups
 from ..models import DepartmentPage, StaffMember, Status
 from ..permissions import admin_user_ids
 from .rules import check_may_assign
@@ -34,7 +35,8 @@ def assign(ticket, assignee, *, user=None, automatic=False):
     previous = locked.assignee if previous_id else None
     locked.assignee = assignee
     locked.updated_at = timezone.now()
-    locked.save(update_fields=["assignee", "updated_at"])
+    rollups.update_ticket(locked)
+    locked.save(update_fields=["assignee", "updated_at", "analytics_facts"])
     _copy_state(ticket, locked)
     ticket.assignee = assignee
     log(

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
-from ..models import Message, Status, Ticket, TicketView, search
+from ..analytics import rollups
+from ..models import Message, Rating, Status, Ticket, TicketView, search
 from ..topics import topic_key
 from .rules import check_may_change_fields, check_may_merge, check_merge_size
 from .tickets import WorkflowError, _copy_state, _due_at, _lock, _send_after_commit, post_reply
@@ -58,6 +59,7 @@ def update_fields(ticket, *, user=None, **changes):
     if "subject" in changed:
         locked.subject_key = topic_key(locked.subject)
     locked.updated_at = now
+    rollups.update_ticket(locked)
     locked.save()
     if "subject" in changed:
         search.update_title(locked)
@@ -115,6 +117,7 @@ def delete_message(message, *, user):
         attachment.file.delete(save=False)
     message.delete()
     _refresh_counters(ticket)
+    rollups.record_ticket(ticket)
     search.reindex([ticket.pk])
     log(ticket, "wagtail_tickets.message.delete", user=user, data=data)
     _copy_state(message.ticket, ticket)
@@ -172,6 +175,7 @@ def merge(target, sources, *, user):
         if locked_source.merged_into_id:
             raise WorkflowError(_("%(code)s is already merged.") % {"code": locked_source.code})
         moved += Message.objects.filter(ticket=locked_source).update(ticket=locked_target)
+        Rating.objects.filter(ticket=locked_source).update(ticket=locked_target)
         Ticket.objects.filter(pk=locked_source.pk).update(
             merged_into=locked_target, time_spent_minutes=0, message_count=F("message_count") * 0
         )
@@ -182,6 +186,7 @@ def merge(target, sources, *, user):
             data={"into": {"id": locked_target.pk, "code": locked_target.code}},
         )
     _refresh_counters(locked_target)
+    rollups.record_ticket(locked_target)
     # The customer pays for one conversation once: what opening each merged-away ticket
     # cost is given back.
     from .billing import release_merged

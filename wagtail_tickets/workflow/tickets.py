@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from .. import signals
+from ..analytics import rollups
 from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket, search
 from ..models.tickets import hash_token
 from ..topics import topic_key
@@ -156,12 +157,14 @@ def open_ticket(
         message_count=1,
     )
     ticket.due_at = _due_at(ticket, priority, now)
+    ticket.analytics_facts = rollups.new_ticket_facts(ticket)
     ticket.save(force_insert=True)
     # Paid support: charged in this transaction, before anything else is written; a
     # refusal (billing.PaymentRequired) leaves nothing behind.
     from .billing import charge_new_ticket, opening_log_data
 
     charge = charge_new_ticket(ticket, actor=actor, at=now)
+    rollups.add_facts(ticket.analytics_facts)
     message = Message.objects.create(
         ticket=ticket,
         body=body,
@@ -307,6 +310,7 @@ def post_reply(
     else:
         locked.due_at = _due_at(locked, locked.priority, now)
     locked.updated_at = now
+    rollups.update_ticket(locked, message)
     locked.save()
     locked.refresh_from_db(fields=["message_count", "time_spent_minutes"])
     _copy_state(ticket, locked)
@@ -381,6 +385,7 @@ def _change_status(ticket, status, *, user, at, from_kinds, check):
         return False
     old = _apply_status(locked, status, now)
     locked.updated_at = now
+    rollups.update_ticket(locked)
     locked.save()
     _copy_state(ticket, locked)
     _log_status(ticket, old, status, user, now)

@@ -17,6 +17,15 @@ AGENT_GROUP = "Helpdesk agents"
 STAFF = [
     ("olga", "Olga", "Sokolova", ["TECH", "GEN"], "Olga, technical support"),
     ("peter", "Peter", "Novak", ["BILL", "GEN"], "Peter, billing team"),
+    ("ivan", "Ivan", "Petrov", ["TECH"], "Ivan, technical support"),
+]
+# username, first name, last name: managers read the analytics of every department.
+MANAGERS = [("mira", "Mira", "Lindqvist")]
+MANAGER_GROUP = "Helpdesk managers"
+MANAGER_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("wagtail_tickets", "view_analytics"),
+    ("wagtail_tickets", "view_all_departments"),
 ]
 
 CUSTOMERS = [
@@ -56,7 +65,7 @@ User = get_user_model()
 
 
 def demo_usernames():
-    return [row[0] for row in STAFF] + [row[0] for row in CUSTOMERS]
+    return [row[0] for row in STAFF] + [row[0] for row in MANAGERS] + [row[0] for row in CUSTOMERS]
 
 
 def ensure_admin(reset=False):
@@ -73,9 +82,9 @@ def ensure_admin(reset=False):
     return admin, password
 
 
-def _agent_group():
-    group, _created = Group.objects.get_or_create(name=AGENT_GROUP)
-    for app_label, codename in AGENT_PERMISSIONS:
+def _agent_group(name=AGENT_GROUP, permissions=AGENT_PERMISSIONS):
+    group, _created = Group.objects.get_or_create(name=name)
+    for app_label, codename in permissions:
         permission = Permission.objects.filter(
             content_type__app_label=app_label, codename=codename
         ).first()
@@ -108,6 +117,26 @@ def ensure_staff(departments):
         profile.departments.add(*[departments[p] for p in prefixes])
         staff[username] = user
     return staff
+
+
+def ensure_managers():
+    """Managers who read the analytics: all departments, no desk profile of their own."""
+    group = _agent_group(MANAGER_GROUP, MANAGER_PERMISSIONS)
+    password_hash = make_password(STAFF_PASSWORD)
+    managers = []
+    for username, first, last in MANAGERS:
+        user, _created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@helpdesk.example.com",
+                "password": password_hash,
+            },
+        )
+        user.groups.add(group)
+        managers.append(user)
+    return managers
 
 
 def ensure_customers():

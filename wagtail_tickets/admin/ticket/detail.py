@@ -324,7 +324,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
         picked = picked.order_by("-created_at", "-pk").values("pk")[: limit + 1]
         rows = (
             Message.objects.filter(pk__in=Subquery(picked))
-            .select_related("author", "edited_by")
+            .select_related("author", "edited_by", "rating")
             .annotate(**columns)
             .order_by("created_at", "pk", "attachments__pk")
         )

@@ -12,7 +12,7 @@ from wagtail.models import Page
 from wagtail_tickets.models import Ticket
 
 from ...demo import billing as paid_support
-from ...demo import knowledge, pages, people
+from ...demo import history, knowledge, pages, people
 from ...demo.reset import delete_demo
 from ...demo.tickets import TicketMaker
 from ...models import HomePage
@@ -68,14 +68,22 @@ class Command(BaseCommand):
         staff = people.ensure_staff(departments)
         kb = knowledge.ensure_knowledge_base(helpdesk, departments)
         customers = people.ensure_customers()
-        created = 0
+        people.ensure_managers()
+        created = made_history = 0
         if not Ticket.objects.filter(department__in=departments.values()).exists():
             agents = {
                 prefix: [staff[row[0]] for row in people.STAFF if prefix in row[3]]
                 for prefix in departments
             }
-            maker = TicketMaker(departments, agents, customers, timezone.now())
-            created = len(maker.make_all())
+            now = timezone.now()
+            # A year of older history first, so codes run in the order tickets came in.
+            older = history.HistoryMaker(departments, agents, customers, now).make_all()
+            recent = TicketMaker(departments, agents, customers, now).make_all()
+            history.rate_recent(recent, now)
+            history.knowledge_feedback(departments, now)
+            history.articles_from_tickets(older, kb, admin)
+            created = len(recent)
+            made_history = len(older)
         paid_support.ensure_billing(helpdesk, customers, staff["peter"], timezone.now())
         return {
             "site_url": site.root_url if site else f"http://{hostname}:{port}",
@@ -86,13 +94,21 @@ class Command(BaseCommand):
             "password": password,
             "customer": customers[0],
             "created": created,
+            "history": made_history,
         }
 
-    def _report(self, site_url, helpdesk, kb, departments, admin, password, customer, created):
+    def _report(
+        self, site_url, helpdesk, kb, departments, admin, password, customer, created, history
+    ):
         write = self.stdout.write
         tickets = Ticket.objects.filter(department__in=departments.values())
         if created:
             write(self.style.SUCCESS(_("Created %(count)d demo tickets.") % {"count": created}))
+            write(
+                self.style.SUCCESS(
+                    _("Added a year of history: %(count)d older tickets.") % {"count": history}
+                )
+            )
         else:
             write(_("Demo tickets already exist; nothing was added (use --reset to rebuild)."))
         by_status = Counter(str(t.status) for t in tickets.select_related("status"))
@@ -116,6 +132,8 @@ class Command(BaseCommand):
             )
         for username, *_rest in people.STAFF:
             rows.append((_("Agent login"), f"{username} / {people.STAFF_PASSWORD}"))
+        for username, *_rest in people.MANAGERS:
+            rows.append((_("Manager login"), f"{username} / {people.STAFF_PASSWORD}"))
         rows.append(
             (
                 _("Customer login"),

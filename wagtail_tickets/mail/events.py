@@ -140,6 +140,33 @@ def _message_text(context):
     return _attr(context.get("message"), "body")
 
 
+def _rating_links(context):
+    """The resolve mail's invitation to rate, with one line per score; empty when the
+    ticket has no staff reply to rate or the support centre has no address."""
+    rating_links = context.get("rating_links") or []
+    if not rating_links:
+        return ""
+    lines = [f"{link['label']}: {link['url']}" for link in rating_links]
+    return "\n\n".join(
+        [gettext("How did we do? Choose a score for our last reply:"), "\n".join(lines)]
+    )
+
+
+def _rating_headline(context):
+    rating = context.get("rating")
+    if context.get("by_customer"):
+        return gettext("Reopened by an unhappy customer")
+    return gettext("Reply rated %(score)s of 5") % {"score": _attr(rating, "score")}
+
+
+def _rating_outcome(context):
+    if context.get("by_customer"):
+        return gettext("The customer has reopened the ticket.")
+    if context.get("reopened"):
+        return gettext("The ticket has been reopened.")
+    return gettext("The customer was offered to reopen the ticket.")
+
+
 def _replies(context):
     """The customer's replies of one staff mail: one as it is, several with their dates."""
     replies = context.get("replies") or ([context["message"]] if context.get("message") else [])
@@ -401,7 +428,19 @@ EVENTS = (
         group=CUSTOMER_TICKET,
         recipients=_("The ticket's customer"),
         language=TICKET_LANGUAGE,
-        placeholders=(*TICKET, TICKET_LINK),
+        placeholders=(
+            *TICKET,
+            TICKET_LINK,
+            P(
+                "rating_links",
+                _(
+                    "The invitation to rate the last staff reply, with a link per score "
+                    "(empty when there is no reply to rate)"
+                ),
+                _rating_links,
+                multiline=True,
+            ),
+        ),
         subject=_("[{{ ticket_code }}] Resolved: {{ ticket_subject }}"),
         body=_body(
             HELLO,
@@ -410,6 +449,7 @@ EVENTS = (
                 "still there, reply on the ticket page and it will be reopened."
             ),
             "{{ ticket_link }}",
+            "{{ rating_links }}",
         ),
         ticket_preview=True,
     ),
@@ -593,6 +633,42 @@ EVENTS = (
             ),
         ),
         ticket_preview=True,
+    ),
+    Event(
+        name="rating_unhappy",
+        label=_("Reply rated 1 or 2, or ticket reopened after it (to staff)"),
+        group=STAFF,
+        recipients=_("The assignee, or the department's staff when nobody is assigned"),
+        language=SITE_LANGUAGE,
+        placeholders=(
+            *TICKET,
+            P(
+                "rating_headline",
+                _("“Reply rated 2 of 5”, or “Reopened by an unhappy customer”"),
+                _rating_headline,
+            ),
+            P("score", _("The score, 1 to 5"), lambda c: _attr(c.get("rating"), "score")),
+            P(
+                "rating_comment",
+                _("The customer's comment on the rating (empty when none)"),
+                lambda c: _attr(c.get("rating"), "comment"),
+                multiline=True,
+            ),
+            P("message_text", _("The rated reply"), _message_text, multiline=True),
+            P(
+                "outcome",
+                _("Whether the ticket was reopened, or the customer was offered to reopen it"),
+                _rating_outcome,
+            ),
+        ),
+        subject=_("[{{ ticket_code }}] {{ rating_headline }}: {{ ticket_subject }}"),
+        body=_body(
+            _("{{ customer_name }} rated a reply on {{ ticket_code }} {{ score }} of 5."),
+            _("Their comment:\n{{ rating_comment }}"),
+            _("The reply:\n{{ message_text }}"),
+            "{{ outcome }}",
+        ),
+        note=_("Sent in the site's language; replying to it writes to the customer."),
     ),
     Event(
         name="billing_incidents_low",

@@ -68,6 +68,16 @@ def example_link(helpdesk_page, token=EXAMPLE_TOKEN):
     )
 
 
+def example_rating_links(helpdesk_page):
+    """One made-up rating link per score, as the resolve mail lists them."""
+    from ..models.ratings import SCORE_CHOICES
+
+    return [
+        {"score": score, "label": label, "url": example_page_link(helpdesk_page, f"rate/{score}/")}
+        for score, label in SCORE_CHOICES
+    ]
+
+
 def example_page_link(helpdesk_page, path):
     base = helpdesk_page.get_full_url().rstrip("/") if helpdesk_page else "https://example.com"
     return f"{base}/{path}"
@@ -145,7 +155,21 @@ def sample(event):
             context["show_details"] = True
         return context
     if name in ("ticket_resolved", "ticket_closed", "ticket_assigned"):
-        return _ticket_context(ticket, None, page)
+        context = _ticket_context(ticket, None, page)
+        if name == "ticket_resolved":
+            context["rating_links"] = example_rating_links(page)
+        return context
+    if name == "rating_unhappy":
+        message = SampleMessage(
+            gettext("Please open the printer's settings and turn off “Toner save”.")
+        )
+        context = _ticket_context(ticket, message, page)
+        context.update(
+            rating=SimpleNamespace(score=2, comment=gettext("This did not help at all.")),
+            reopened=False,
+            by_customer=False,
+        )
+        return context
     if name == "customer_replied":
         replies = [
             message,
@@ -261,6 +285,8 @@ def for_ticket(event, ticket):
     if name == "access_links":
         return {"entries": [{"ticket": ticket, "link": example_link(page)}], "helpdesk": page}
     context = _ticket_context(ticket, message, page)
+    if name == "ticket_resolved":
+        context["rating_links"] = example_rating_links(page)
     if name == "ticket_opened_customer":
         from ..notifications import confirmation_echoes_details
 

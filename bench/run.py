@@ -1810,7 +1810,7 @@ def run_scenario(name, fx, args, after_clock):
         # This process's CPU time for the response (SQLite's work included, PostgreSQL's
         # not): what the request costs when other processes compete for the cores.
         "cpu_p50_ms": round(statistics.median(cpu_times), 2),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(_high_water_mib(), 1),
     }
     if after_clock.ran:
         # Notifications run after the response, in the same process (--tasks default).

@@ -16,7 +16,7 @@ from wagtail.admin.menu import admin_menu
 from wagtail.models import GroupPagePermission
 
 from tests import factories
-from wagtail_tickets import workflow
+from wagtail_tickets import html_dates, workflow
 from wagtail_tickets.admin import reports
 from wagtail_tickets.admin.menu import HelpdeskViewSetGroup
 from wagtail_tickets.models import ArticlePage, KnowledgeBaseIndexPage, Status
@@ -180,7 +180,8 @@ def test_group_shows_the_best_ticket_and_its_subject(client, data, superuser):
     assert row["ticket_href"] == reverse("helpdesk_tickets:detail", args=[best.pk])
     latest = data["login"][2]
     latest.refresh_from_db()
-    assert row["resolved"] == timezone.localtime(latest.resolved_at).isoformat()
+    # HTML's form of a date and time: whole seconds (issue 16, point 21).
+    assert row["resolved"] == html_dates.html_datetime(latest.resolved_at)
 
 
 def test_best_ticket_ties_go_to_the_latest_resolved(client, data, superuser):

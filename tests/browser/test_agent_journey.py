@@ -108,8 +108,9 @@ def test_agent_works_a_ticket(desk, live_site, new_context):
 
     # An internal note: marked, never mailed.
     page.locator("#id_message").fill("Probably the charging port; check stock.")
-    page.locator("#id_is_internal").check()
-    page.get_by_role("button", name="Send").click()
+    # The internal-note mode (issue 16.2): the button then says what it does.
+    page.locator("label[for=wt-mode-note]").click()
+    page.get_by_role("button", name="Add internal note").click()
     expect(page.get_by_text("Internal note added.")).to_be_visible()
     note = page.locator(".wt-msg--note")
     expect(note).to_contain_text("Probably the charging port")

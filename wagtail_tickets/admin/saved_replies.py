@@ -9,7 +9,6 @@ fit the ticket (``replies_for``), with the placeholders filled in.
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -25,14 +24,13 @@ from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from ..models import DepartmentPage, SavedReply
 from ..permissions import sees_all_departments, staff_department_ids
 from ..spreadsheets import SafeSpreadsheetExportMixin
 from .config.common import HelpdeskViewSet
-from .menu import is_desk_user
+from .config.policies import DeskUserObjectsPolicy
 
 #: Saved replies offered on one ticket screen, at most.
 OFFERED = 200
@@ -101,23 +99,8 @@ def replies_for(user, ticket):
     return sorted(offered, key=lambda reply: reply.owner_id is None)
 
 
-class SavedReplyPermissionPolicy(ModelPermissionPolicy):
+class SavedReplyPermissionPolicy(DeskUserObjectsPolicy):
     """Private replies belong to their owner; shared ones to the permission holders."""
-
-    basic_actions = frozenset({"view", "add", "change", "delete"})
-
-    def user_has_permission(self, user, action):
-        if not (user and user.is_authenticated and user.is_active):
-            return False
-        if action in self.basic_actions and is_desk_user(user):
-            return True
-        return super().user_has_permission(user, action)
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-    def manages_shared(self, user, action):
-        return super().user_has_permission(user, action)
 
     def user_has_permission_for_instance(self, user, action, instance):
         if not self.user_has_permission(user, action):
@@ -128,9 +111,6 @@ class SavedReplyPermissionPolicy(ModelPermissionPolicy):
             return readable_replies(user).filter(pk=instance.pk).exists()
         return self.manages_shared(user, action)
 
-    def user_has_any_permission_for_instance(self, user, actions, instance):
-        return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
-
     def instances_user_has_any_permission_for(self, user, actions):
         if not self.user_has_any_permission(user, actions):
             return SavedReply.objects.none()
@@ -140,14 +120,6 @@ class SavedReplyPermissionPolicy(ModelPermissionPolicy):
         if any(self.manages_shared(user, action) for action in actions):
             condition |= Q(owner__isnull=True)
         return SavedReply.objects.filter(condition)
-
-    def users_with_any_permission(self, actions):
-        condition = self._get_users_with_any_permission_codenames_filter(
-            self._get_permission_codenames(actions)
-        )
-        if self.basic_actions.intersection(actions):
-            condition |= Q(is_active=True, helpdesk_profile__isnull=False)
-        return get_user_model().objects.filter(condition).distinct()
 
 
 saved_reply_permission_policy = SavedReplyPermissionPolicy(SavedReply)

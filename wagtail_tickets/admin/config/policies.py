@@ -88,14 +88,10 @@ class TicketPermissionPolicy(ModelPermissionPolicy):
         return self.users_with_any_permission(actions).filter(sees_all | in_department).distinct()
 
 
-class SavedSearchPermissionPolicy(ModelPermissionPolicy):
-    """Saved searches belong to their owner.
-
-    Every desk user may list, create (from the inbox), change and delete their own
-    searches and see (and use) the shared ones. Shared searches of others are read-only,
-    except for holders of the model's change/delete permission (managers tidying the
-    shared list). Another agent's private search is never listed, not even to them.
-    """
+class DeskUserObjectsPolicy(ModelPermissionPolicy):
+    """Objects every desk user keeps for themself (saved searches, saved replies): the
+    basic actions are every desk user's; the model's permissions let their holders
+    manage what others share (``manages_shared``)."""
 
     basic_actions = frozenset({"view", "add", "change", "delete"})
 
@@ -109,28 +105,11 @@ class SavedSearchPermissionPolicy(ModelPermissionPolicy):
     def user_has_any_permission(self, user, actions):
         return any(self.user_has_permission(user, action) for action in actions)
 
-    def _moderates(self, user, action):
+    def manages_shared(self, user, action):
         return super().user_has_permission(user, action)
-
-    def user_has_permission_for_instance(self, user, action, instance):
-        if not self.user_has_permission(user, action):
-            return False
-        if instance.owner_id == user.pk:
-            return True
-        if not instance.shared:
-            return False
-        return action == "view" or self._moderates(user, action)
 
     def user_has_any_permission_for_instance(self, user, actions, instance):
         return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
-
-    def instances_user_has_any_permission_for(self, user, actions):
-        if not self.user_has_any_permission(user, actions):
-            return SavedSearch.objects.none()
-        condition = Q(owner=user)
-        if "view" in actions or any(self._moderates(user, a) for a in actions):
-            condition |= Q(shared=True)
-        return SavedSearch.objects.filter(condition)
 
     def users_with_any_permission(self, actions):
         condition = self._get_users_with_any_permission_codenames_filter(
@@ -144,6 +123,33 @@ class SavedSearchPermissionPolicy(ModelPermissionPolicy):
             )
             condition |= desk & Q(pk__in=admin_user_ids())
         return get_user_model().objects.filter(condition).distinct()
+
+
+class SavedSearchPermissionPolicy(DeskUserObjectsPolicy):
+    """Saved searches belong to their owner.
+
+    Every desk user may list, create (from the inbox), change and delete their own
+    searches and see (and use) the shared ones. Shared searches of others are read-only,
+    except for holders of the model's change/delete permission (managers tidying the
+    shared list). Another agent's private search is never listed, not even to them.
+    """
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if not self.user_has_permission(user, action):
+            return False
+        if instance.owner_id == user.pk:
+            return True
+        if not instance.shared:
+            return False
+        return action == "view" or self.manages_shared(user, action)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not self.user_has_any_permission(user, actions):
+            return SavedSearch.objects.none()
+        condition = Q(owner=user)
+        if "view" in actions or any(self.manages_shared(user, a) for a in actions):
+            condition |= Q(shared=True)
+        return SavedSearch.objects.filter(condition)
 
 
 ticket_permission_policy = TicketPermissionPolicy(Ticket)

@@ -265,6 +265,22 @@ def test_signup_is_rate_limited_per_address(client, helpdesk, signup_on, setting
     assert CustomerSignup.objects.count() == 2
 
 
+def test_the_signup_limit_holds_in_the_workflow_not_only_in_the_form(helpdesk, settings):
+    """Any route that signs up (a form today, an API tomorrow) meets the limit, counted
+    under the address's lock like every write limit."""
+    from wagtail_tickets.workflow import accounts
+    from wagtail_tickets.workflow.limits import RateLimited
+
+    settings.WAGTAIL_TICKETS_SIGNUPS_PER_HOUR = 1
+    signup = {"name": "C", "password": "Long-passphrase-42", "helpdesk": helpdesk}
+    accounts.request_signup(email="c1@example.com", ip="203.0.113.9", **signup)
+    with pytest.raises(RateLimited):
+        accounts.request_signup(email="c2@example.com", ip="203.0.113.9", **signup)
+    # Another address is not held back.
+    accounts.request_signup(email="c3@example.com", ip="198.51.100.4", **signup)
+    assert CustomerSignup.objects.count() == 2
+
+
 def test_signup_with_an_existing_address_tells_its_owner_and_makes_nothing(
     client, helpdesk, signup_on, customer, django_capture_on_commit_callbacks
 ):

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from .. import captcha, conf
 from ..models import HelpdeskSettings
 from ..workflow import accounts
+from ..workflow.limits import RateLimited
 from .utils import client_ip
 
 
@@ -114,13 +115,8 @@ def signup(request, page):
     if request.method == "POST":
         ip = client_ip(request)
         if form.is_valid():
-            if accounts.recent_signups(ip) >= conf.get("SIGNUPS_PER_HOUR"):
-                form.add_error(
-                    None,
-                    _("Too many sign-ups from your address in the last hour. Try again later."),
-                )
-            else:
-                data = form.cleaned_data
+            data = form.cleaned_data
+            try:
                 accounts.request_signup(
                     email=data["email"],
                     name=data["name"],
@@ -130,6 +126,9 @@ def signup(request, page):
                     language=get_language() or "",
                     ip=ip,
                 )
+            except RateLimited as exc:
+                form.add_error(None, str(exc))
+            else:
                 return redirect(page.get_url(request) + page.reverse_subpage("signup_sent_route"))
         status = 400
     return _render(

@@ -17,6 +17,7 @@ from wagtail.log_actions import log
 
 from .. import conf, signals
 from ..models import CustomerSignup, HelpdeskSettings, Ticket
+from . import limits
 from .tickets import WorkflowError
 
 _SALT = "wagtail_tickets.signup"
@@ -76,6 +77,15 @@ def request_signup(*, email, name, password, helpdesk, next_url="", language="",
     either way."""
     email = email.strip()
     now = timezone.now()
+    limit = conf.get("SIGNUPS_PER_HOUR")
+    if ip and limit is not None:
+        # Counted under the address's lock, in this transaction, as every write limit
+        # (workflow/limits.py): a burst from several processes cannot all see room.
+        limits.take(f"signup:{ip}")
+        if recent_signups(ip, at=now) >= limit:
+            raise limits.RateLimited(
+                _("Too many sign-ups from your address in the last hour. Try again later.")
+            )
     existing = _active_user(email)
     if existing is not None:
         _after_commit(

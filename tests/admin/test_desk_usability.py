@@ -504,6 +504,30 @@ def test_private_replies_of_others_and_other_departments_stay_hidden(
     assert client.get(REPLIES + f"edit/{mine.pk}/").status_code == 200
 
 
+def test_saved_replies_listing_costs_the_same_for_many_rows(
+    client, agent, manager, department, django_assert_max_num_queries
+):
+    client.force_login(agent)
+
+    def add(n):
+        for i in range(n):
+            SavedReply.objects.create(title=f"Mine {i}", body="Hi", owner=agent)
+            SavedReply.objects.create(
+                title=f"Team {i}", body="Hi", owner=None, department=department
+            )
+
+    add(1)
+    client.get(REPLIES)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(REPLIES).status_code == 200
+    add(15)
+    with django_assert_max_num_queries(30) as many:
+        html = client.get(REPLIES).content.decode()
+    rows = BeautifulSoup(html, "html.parser").select("table.listing tbody tr")
+    assert len(rows) == 20, len(rows)  # a full page of the 32
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
 def test_outsiders_cannot_reach_saved_replies(client, customer):
     editor = factories.make_admin_user("editor")
     client.force_login(editor)

@@ -204,7 +204,7 @@ def test_subjects_and_bodies_are_plain_text_not_html_escaped(department, agent, 
 
 
 def test_render_mail_refuses_html_templates():
-    from wagtail_tickets import notifications
+    from wagtail_tickets.mail import compose
 
     with pytest.raises(ValueError):
-        notifications.render_text("wagtail_tickets/emails/x_body.html", {})
+        compose.render_text("wagtail_tickets/emails/x_body.html", {})

@@ -17,17 +17,6 @@ def from_email():
     return conf.get("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL
 
 
-#: Shipped .txt mail files rendered without HTML escaping (one implementation, in compose).
-render_text = compose.render_text
-
-
-def render_mail(template, context, language):
-    """(subject, text body): the editors' template for the event and language, else the
-    shipped files (mail/compose.py)."""
-    composed = compose.compose(template, context, language)
-    return composed.subject, composed.text
-
-
 def send(template, context, recipients, language, reply_to=None):
     recipients = sorted({r for r in recipients if r})
     if not recipients:

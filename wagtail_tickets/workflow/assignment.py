@@ -58,7 +58,9 @@ def assign(ticket, assignee, *, user=None, automatic=False):
 
 def _candidates(department):
     return (
-        StaffMember.objects.select_for_update()
+        # Only the members' rows, not their users' or the department links: a user row
+        # locked here would hold up every commit that refers to that agent.
+        StaffMember.objects.select_for_update(of=("self",))
         .filter(departments=department, available=True, user__in=admin_user_ids())
         .select_related("user")
     )

@@ -193,7 +193,14 @@ def open_ticket(
 
 
 def _lock(ticket):
-    return Ticket.objects.select_for_update().select_related("status", "priority").get(pk=ticket.pk)
+    # Only the ticket's row: without ``of``, PostgreSQL would also lock the joined status
+    # and priority rows, and every other transaction writing a ticket or message with
+    # the same status would wait at its commit (its foreign-key check) for this one.
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("status", "priority")
+        .get(pk=ticket.pk)
+    )
 
 
 def _apply_status(locked, status, now):

@@ -62,7 +62,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(MANAGE) migrate
 	PORT=$(PORT) $(MANAGE) load_demo --port $(PORT)
-	PORT=$(PORT) $(MANAGE) db_worker & worker=$$!; \
+	PORT=$(PORT) $(MANAGE) helpdesk_worker --worker-id demo & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	PORT=$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
 

@@ -66,3 +66,106 @@ def test_notification_is_delivered_by_the_worker(tmp_path):
     assert "To: ann@example.com" in mails, mails[:2000]
     # The anonymous confirmation names the ticket by its code (it repeats nothing typed).
     assert "SUP-000001" in mails
+
+
+KILLED = r"""
+import django
+django.setup()
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+from wagtail_tickets.models import DepartmentPage
+
+department = DepartmentPage.objects.get()
+first = list(DBTaskResult.objects.values_list("pk", flat=True))
+response = Client().post(
+    department.url,
+    {"name": "Bob", "email": "bob@example.com", "subject": "Second", "message": "Hi"},
+)
+assert response.status_code == 302, response.status_code
+# All were being run: the first ticket's by this slot's worker, which was killed, the
+# second's by another slot's worker, which is still alive.
+DBTaskResult.objects.filter(pk__in=first).update(status="RUNNING", worker_ids=["mail-1"])
+DBTaskResult.objects.exclude(pk__in=first).update(status="RUNNING", worker_ids=["mail-2"])
+"""
+
+OUTAGE = r"""
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import InterfaceError
+from django_tasks_db.management.commands import db_worker
+from wagtail_tickets.management.commands import helpdesk_worker
+
+helpdesk_worker.FIRST_WAIT = 0.01
+real_run = db_worker.Worker.run
+calls = []
+
+def run_once_broken(self):
+    calls.append(1)
+    if len(calls) == 1:
+        raise InterfaceError("connection already closed")  # the server restarted
+    return real_run(self)
+
+db_worker.Worker.run = run_once_broken
+call_command("helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
+print("RUNS", len(calls))
+"""
+
+
+def worker_env(tmp_path):
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="tests.worker_settings",
+        WT_WORKER_DB=str(tmp_path / "worker.sqlite3"),
+        WT_WORKER_MAIL_DIR=str(mail_dir),
+        WT_WORKER_MEDIA=str(tmp_path / "media"),
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("WT_DB", None)
+    return env, mail_dir
+
+
+def test_helpdesk_worker_sends_what_its_killed_predecessor_left_running(tmp_path):
+    env, mail_dir = worker_env(tmp_path)
+    admin = [sys.executable, "-m", "django"]
+    run([*admin, "migrate", "--verbosity", "0"], env)
+    run([sys.executable, "-c", REQUEST], env)
+    run([sys.executable, "-c", KILLED], env)
+
+    # db_worker never runs a task left RUNNING: the mail would never go.
+    run([*admin, "db_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"], env)
+    assert not list(mail_dir.iterdir())
+
+    run(
+        [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
+        env,
+    )
+    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    assert "To: ann@example.com" in mails, mails[:2000]
+    # The other slot's task is not taken from it: its worker may still be running it.
+    assert "To: bob@example.com" not in mails
+    left = run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django_tasks_db.models import DBTaskResult; "
+            "print(sorted({(s, tuple(w)) for s, w in "
+            "DBTaskResult.objects.values_list('status', 'worker_ids')}))",
+        ],
+        env,
+    )
+    assert left.strip() == "[('RUNNING', ('mail-2',)), ('SUCCESSFUL', ('mail-1', 'mail-1'))]"
+
+
+def test_helpdesk_worker_carries_on_after_the_database_went_away(tmp_path):
+    env, mail_dir = worker_env(tmp_path)
+    admin = [sys.executable, "-m", "django"]
+    run([*admin, "migrate", "--verbosity", "0"], env)
+    run([sys.executable, "-c", REQUEST], env)
+
+    out = run([sys.executable, "-c", OUTAGE], env)
+    assert "RUNS 2" in out, out
+    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    assert "To: ann@example.com" in mails, mails[:2000]

@@ -244,8 +244,10 @@ class Shape:
         self.worker_count += 1
         proc = self._start(
             "worker",
-            [PYTHON, str(SITE / "manage.py"), "db_worker", "--interval", "0.2", "--no-reload",
-             "--no-startup-delay", "--worker-id", f"load-{self.worker_count}"],
+            # One supervisor slot: the same id each start, so a worker started after a
+            # kill takes back the tasks its predecessor left running (helpdesk_worker).
+            [PYTHON, str(SITE / "manage.py"), "helpdesk_worker", "--interval", "0.2",
+             "--no-reload", "--no-startup-delay", "--worker-id", "load-1"],
             log_name="worker",
         )
         time.sleep(0.5)

@@ -131,7 +131,7 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "helpdesk@example.com"
 
 # Notifications go through django-tasks-db's queue, as in production: `make demo` runs
-# `manage.py db_worker` beside the server. Without a worker, set the ImmediateBackend
+# `manage.py helpdesk_worker` beside the server. Without a worker, set the ImmediateBackend
 # here (django_tasks' default): the mails are then sent after each response.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -83,7 +83,7 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Notifications leave through the task queue (the database), sent by `manage.py
-# db_worker` processes beside the app servers.
+# helpdesk_worker --worker-id mail-N` processes beside the app servers.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

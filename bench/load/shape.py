@@ -288,7 +288,7 @@ class Shape:
         self.start_worker()
         self.log(
             "shape: PostgreSQL :{pg}, Redis :{redis}, SMTP :{smtp}, gunicorn :{web} "
-            "({n} workers), db_worker".format(n=self.web_workers, **self.ports)
+            "({n} workers), helpdesk_worker".format(n=self.web_workers, **self.ports)
         )
 
     def stop(self):

@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from tests import factories
 from tests.billing.helpers import make_pack
@@ -117,6 +119,10 @@ def test_daily_round_renews_expires_and_warns_once(
     assert warning.to == [other_customer.email]
     assert "expire" in warning.subject
     assert "3 incidents" in warning.body
+    # The day it expires, as in the subject, ends its sentence with one full stop.
+    expiry = IncidentGrant.objects.get(account__customer=other_customer).expires_at
+    assert f"expire on {date_format(localtime(expiry), 'DATE_FORMAT')}." in warning.body
+    assert ".." not in warning.body
     with mock.patch("django.utils.timezone.now", return_value=T0 + timedelta(days=40)):
         run("helpdesk_billing_daily")
     kinds = list(

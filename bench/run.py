@@ -1793,7 +1793,7 @@ def run_scenario(name, fx, args, after_clock):
         sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
     if profiler is not None:
         profiler.stop()
-        print(profiler.output_text(unicode=True, color=False, flat=bool(os.environ.get("FLAT")), show_all=bool(os.environ.get("SHOWALL"))), file=sys.stderr)
+        print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
     if args.show_queries:
         for query in captured.captured_queries:
             print(f"[{name}] {query['time']}s {query['sql'][:4000]}", file=sys.stderr)

@@ -142,3 +142,31 @@ def test_migration_moves_existing_ticket_entries(scene, django_db_setup):
     assert moved.ticket_id == tech_ticket.pk
     assert moved.action == "wagtail_tickets.ticket.create"
     assert not ModelLogEntry.objects.filter(object_id=str(tech_ticket.pk)).exists()
+
+
+def test_a_ticket_entry_with_an_unregistered_action_is_refused(scene):
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    tech_agent, _sales_agent, tech_ticket, _sales_ticket = scene
+    entry = TicketLogEntry(
+        ticket_id=tech_ticket.pk,
+        label=str(tech_ticket),
+        action="wagtail_tickets.no_such_action",
+        timestamp=timezone.now(),
+        user=tech_agent,
+    )
+    with pytest.raises(ValidationError):
+        entry.save()
+    assert not TicketLogEntry.objects.filter(action="wagtail_tickets.no_such_action").exists()
+
+
+def test_logging_an_agents_action_checks_no_foreign_key_rows(
+    scene, django_assert_num_queries
+):
+    tech_agent, _sales_agent, tech_ticket, _sales_ticket = scene
+    with django_assert_num_queries(1) as captured:
+        TicketLogEntry.objects.log_action(
+            tech_ticket, "wagtail_tickets.ticket.assign", user=tech_agent
+        )
+    assert captured.captured_queries[0]["sql"].startswith("INSERT")

@@ -59,9 +59,10 @@ class TicketLogEntry(BaseLogEntry):
         return f"TicketLogEntry {self.pk}: '{self.action}' on ticket {self.ticket_id}"
 
     def save(self, *args, **kwargs):
-        # As BaseLogEntry.save (which validates the action), without a query to check
-        # that the ticket the workflow has just locked or created exists.
-        self.full_clean(exclude=["ticket"])
+        # As BaseLogEntry.save (which validates the action), without the queries its
+        # foreign-key checks cost on every write: the ticket the workflow has just locked
+        # or created, the content type from Django's registry, the acting user.
+        self.full_clean(exclude=["ticket", "content_type", "user", "revision"])
         return models.Model.save(self, *args, **kwargs)
 
     @cached_property

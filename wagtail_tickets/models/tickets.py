@@ -384,12 +384,21 @@ class Ticket(models.Model):
 
     @property
     def helpdesk(self):
-        department = self.department
-        if department is None:
+        """The live support centre above the ticket's department; one query, kept on
+        the instance for as long as the department stays the same (a mail and its
+        links ask for it several times)."""
+        department_id = self.department_id
+        if department_id is None:
             return None
+        kept = self.__dict__.get("_wt_helpdesk")
+        if kept is not None and kept[0] == department_id:
+            return kept[1]
         from .pages import HelpdeskPage
 
-        return HelpdeskPage.objects.ancestor_of(department).live().specific().last()
+        # HelpdeskPage's own manager already gives the specific page.
+        helpdesk = HelpdeskPage.objects.ancestor_of(self.department).live().last()
+        self.__dict__["_wt_helpdesk"] = (department_id, helpdesk)
+        return helpdesk
 
     def check_access_token(self, raw_token):
         """Whether ``raw_token`` opens this ticket: the link it was filed with, or a

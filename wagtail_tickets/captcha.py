@@ -83,13 +83,14 @@ class TokenReused(Exception):
 def consume_start_token(value):
     """Record the form's start token as used; raise TokenReused if it already was.
 
-    Call inside the transaction that stores the submission, so that a submission that
-    fails does not use the token up. The hash is kept (in the database, shared by every
-    app server) until the token would have expired anyway.
+    Call inside the transaction that stores the submission (``workflow.open_ticket``'s
+    ``start_token``), so that a submission that fails does not use the token up. The
+    hash is kept (in the database, shared by every app server) until the token would
+    have expired anyway.
     """
     import hashlib
 
-    from django.db import IntegrityError, transaction
+    from django.db import IntegrityError, connection, transaction
     from django.utils import timezone
 
     from .models import UsedFormToken
@@ -98,13 +99,25 @@ def consume_start_token(value):
         return
     now = timezone.now()
     token_hash = hashlib.sha256(value.encode()).hexdigest()
+    expires_at = now + timedelta(seconds=START_TOKEN_MAX_AGE)
     UsedFormToken.objects.filter(expires_at__lt=now).delete()
+    if connection.vendor in ("postgresql", "sqlite"):
+        # One statement that says whether the row was new: no savepoint for an
+        # IntegrityError to roll back to, and a concurrent sender of the same token waits
+        # for this transaction and then finds the row.
+        table = connection.ops.quote_name(UsedFormToken._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (token_hash, expires_at) VALUES (%s, %s) "
+                "ON CONFLICT (token_hash) DO NOTHING",
+                [token_hash, expires_at],
+            )
+            if cursor.rowcount != 1:
+                raise TokenReused
+        return
     try:
         with transaction.atomic():
-            UsedFormToken.objects.create(
-                token_hash=token_hash,
-                expires_at=now + timedelta(seconds=START_TOKEN_MAX_AGE),
-            )
+            UsedFormToken.objects.create(token_hash=token_hash, expires_at=expires_at)
     except IntegrityError:
         raise TokenReused from None
 

@@ -2,7 +2,6 @@ import json
 
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -63,7 +62,7 @@ def _suggest_config(request, page):
     }
 
 
-def _open_ticket(request, page, ticket_form, submitter, limits):
+def _open_ticket(request, page, ticket_form, submitter, limits, start_token=None):
     data = ticket_form.cleaned_data
     anonymous = not request.user.is_authenticated
     return workflow.open_ticket(
@@ -77,6 +76,7 @@ def _open_ticket(request, page, ticket_form, submitter, limits):
         attachments=data.get("attachments") or [],
         submitter=submitter,
         limits=limits,
+        start_token=start_token,
     )
 
 
@@ -127,18 +127,19 @@ def form(request, page):
                 submitter["referrer"] = about_article.get_full_url() or ""
             data = ticket_form.cleaned_data
             try:
-                # One transaction: the start token is used up only if the ticket is
-                # stored, and the per-hour limit is counted under its lock (limits.py).
-                with transaction.atomic():
-                    if mode == "honeypot":
-                        captcha.consume_start_token(data.get(captcha.STARTED_FIELD))
-                    ticket, raw_token = _open_ticket(
-                        request,
-                        page,
-                        ticket_form,
-                        submitter,
-                        SubmissionLimits.from_settings(site_settings),
-                    )
+                # In the workflow's one transaction: the start token is used up only if
+                # the ticket is stored, and the per-hour limit is counted under its lock
+                # (limits.py).
+                ticket, raw_token = _open_ticket(
+                    request,
+                    page,
+                    ticket_form,
+                    submitter,
+                    SubmissionLimits.from_settings(site_settings),
+                    start_token=(
+                        data.get(captcha.STARTED_FIELD) if mode == "honeypot" else None
+                    ),
+                )
             except RateLimited as error:
                 ticket_form.add_error(None, str(error))
                 status = 429

@@ -115,6 +115,7 @@ def open_ticket(
     at=None,
     email_message_id="",
     limits=None,
+    start_token=None,
 ):
     """Create a ticket with its first message. Returns (ticket, raw access token).
 
@@ -122,9 +123,16 @@ def open_ticket(
     ``email_message_id`` is the Message-ID of the mail the ticket came from.
     ``limits`` (``limits.SubmissionLimits``) caps the tickets per hour of the visitor's
     address or account; it raises ``limits.RateLimited``, checked under a lock first.
+    ``start_token`` is the form's honeypot start token, used up in this transaction so
+    that it stays usable if the ticket is not stored; ``captcha.TokenReused`` if it was
+    used before.
     """
     now = at or timezone.now()
     submitter = submitter or {}
+    if start_token:
+        from ..captcha import consume_start_token
+
+        consume_start_token(start_token)
     if limits is not None:
         limits.check(customer=customer, ip=submitter.get("ip"), now=now)
     priority = priority or department.default_priority or Priority.default()

@@ -221,8 +221,13 @@ def nearest_rank(values, percent):
 class Truth:
     """What the analytics must show, computed from the saved rows."""
 
-    def __init__(self, existing_users=None):
+    def __init__(self, existing_users=None, authors=None):
         self.zone = ZoneInfo(settings.TIME_ZONE)
+        # Who wrote each staff message, as the workflow saw it when the reply was made
+        # (message pk -> user pk): a deleted user's messages lose their author in the
+        # database, yet "tickets answered" counts once per agent who answered, and an
+        # agent deleted since is still another agent than one who never had an account.
+        self.authors = authors or {}
         self.tickets = list(Ticket.objects.select_related("priority"))
         self.messages = defaultdict(list)
         for message in Message.objects.filter(is_staff_reply=True).order_by("created_at", "pk"):
@@ -357,8 +362,9 @@ class Truth:
                     continue
                 if inside(m.created_at):
                     rows[agent]["replies"] += 1
-                if agent not in answered:
-                    answered.add(agent)
+                author = self.authors.get(m.pk, m.author_id)
+                if author not in answered:
+                    answered.add(author)
                     if inside(m.created_at):
                         rows[agent]["touched"] += 1
             responder = self.responder(t)

@@ -19,6 +19,7 @@ from wagtail_tickets.models import (
     ActivityRollup,
     DepartmentPage,
     DurationRollup,
+    Message,
     Status,
     Ticket,
     TopicRollup,
@@ -76,8 +77,8 @@ def scopes(history, rng):
         )
 
 
-def check_figures(history, rng):
-    truth = Truth()
+def check_figures(history, rng, authors=None):
+    truth = Truth(authors=authors)
     now = today()
     for scope in scopes(history, rng):
         expected = truth.overview(scope, now)
@@ -130,9 +131,10 @@ def test_deleted_departments_and_agents_count_as_none(settings):
     tickets = history.build()
     gone_department = history.departments[0]
     gone_agent = history.agents[1]
+    authors = dict(Message.objects.filter(is_staff_reply=True).values_list("pk", "author_id"))
     DepartmentPage.objects.get(pk=gone_department.pk).delete()
     get_user_model().objects.filter(pk=gone_agent.pk).delete()
-    check_figures(history, random.Random(44))
+    check_figures(history, random.Random(44), authors)
     # A change to a ticket of the deleted department takes back what it had added.
     moved = next(
         (t for t in tickets if Ticket.objects.filter(pk=t.pk, department=None).exists()), None
@@ -140,7 +142,9 @@ def test_deleted_departments_and_agents_count_as_none(settings):
     if moved is not None:
         moved.refresh_from_db()
         workflow.change_status(moved, Status.first_of_kind(Status.Kind.RESOLVED))
-    check_figures(history, random.Random(45))
+    check_figures(history, random.Random(45), authors)
+    # A rebuild reads the messages as saved: the deleted agent's replies have no author,
+    # like those written without an account, so it counts them as one agent's.
     rollups.rebuild()
     check_figures(history, random.Random(46))
 

@@ -21,6 +21,8 @@ import time
 
 from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, connections
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ...middleware import database_unavailable
 
@@ -93,7 +95,7 @@ if db_worker is not None:
             return None
 
     class Command(db_worker.Command):
-        help = (
+        help = gettext_lazy(
             "Run the task worker (django-tasks-db's db_worker) so that it survives "
             "database restarts and takes back the tasks of a killed worker of the same id"
         )
@@ -110,13 +112,16 @@ else:
     from django.core.management.base import BaseCommand
 
     class Command(BaseCommand):
-        help = "Run the task worker (needs the 'worker' extra: django-tasks-db)"
+        help = gettext_lazy("Run the task worker (needs the 'worker' extra: django-tasks-db)")
 
         def add_arguments(self, parser):
             parser.add_argument("args", nargs="*")
 
         def handle(self, *args, **options):
             raise CommandError(
-                "helpdesk_worker needs django-tasks-db: pip install 'wagtail-tickets[worker]', "
-                "add 'django_tasks_db' to INSTALLED_APPS and set TASKS to its DatabaseBackend"
+                _(
+                    "helpdesk_worker needs django-tasks-db: pip install "
+                    "'wagtail-tickets[worker]', add 'django_tasks_db' to INSTALLED_APPS and "
+                    "set TASKS to its DatabaseBackend"
+                )
             )

@@ -15,3 +15,21 @@ def test_helpdesk_analyze_gives_the_planner_statistics(department):
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'wagtail_tickets_ticket'")
             assert cursor.fetchone()[0] > 0
+
+
+def test_every_command_prints_its_help():
+    """``manage.py help NAME`` works for every command of the package (argparse needs
+    the help text as a plain string, not a lazy translation)."""
+    from pathlib import Path
+
+    from django.core.management import load_command_class
+
+    import wagtail_tickets
+
+    folder = Path(wagtail_tickets.__file__).parent / "management" / "commands"
+    names = sorted(p.stem for p in folder.glob("*.py") if not p.stem.startswith("_"))
+    assert "helpdesk_worker" in names
+    for name in names:
+        command = load_command_class("wagtail_tickets", name)
+        text = command.create_parser("manage.py", name).format_help()
+        assert f"manage.py {name}" in text, name

@@ -22,7 +22,6 @@ import time
 from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, connections
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ...middleware import database_unavailable
 
@@ -95,7 +94,7 @@ if db_worker is not None:
             return None
 
     class Command(db_worker.Command):
-        help = gettext_lazy(
+        help = _(
             "Run the task worker (django-tasks-db's db_worker) so that it survives "
             "database restarts and takes back the tasks of a killed worker of the same id"
         )
@@ -112,7 +111,7 @@ else:
     from django.core.management.base import BaseCommand
 
     class Command(BaseCommand):
-        help = gettext_lazy("Run the task worker (needs the 'worker' extra: django-tasks-db)")
+        help = _("Run the task worker (needs the 'worker' extra: django-tasks-db)")
 
         def add_arguments(self, parser):
             parser.add_argument("args", nargs="*")

@@ -42,7 +42,7 @@ def run(args, env, timeout=300):
     return result.stdout
 
 
-def test_notification_is_delivered_by_the_worker(tmp_path):
+def worker_env(tmp_path):
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     env = dict(
@@ -54,6 +54,11 @@ def test_notification_is_delivered_by_the_worker(tmp_path):
         PYTHONPATH=str(ROOT),
     )
     env.pop("WT_DB", None)
+    return env, mail_dir
+
+
+def test_notification_is_delivered_by_the_worker(tmp_path):
+    env, mail_dir = worker_env(tmp_path)
     admin = [sys.executable, "-m", "django"]
     run([*admin, "migrate", "--verbosity", "0"], env)
 
@@ -110,21 +115,6 @@ db_worker.Worker.run = run_once_broken
 call_command("helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
 print("RUNS", len(calls))
 """
-
-
-def worker_env(tmp_path):
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="tests.worker_settings",
-        WT_WORKER_DB=str(tmp_path / "worker.sqlite3"),
-        WT_WORKER_MAIL_DIR=str(mail_dir),
-        WT_WORKER_MEDIA=str(tmp_path / "media"),
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("WT_DB", None)
-    return env, mail_dir
 
 
 def test_helpdesk_worker_sends_what_its_killed_predecessor_left_running(tmp_path):

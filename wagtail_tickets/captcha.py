@@ -90,10 +90,11 @@ def consume_start_token(value):
     """
     import hashlib
 
-    from django.db import IntegrityError, connection, transaction
+    from django.db import IntegrityError, transaction
     from django.utils import timezone
 
     from .models import UsedFormToken
+    from .workflow.limits import insert_on_conflict
 
     if not value:
         return
@@ -101,19 +102,15 @@ def consume_start_token(value):
     token_hash = hashlib.sha256(value.encode()).hexdigest()
     expires_at = now + timedelta(seconds=START_TOKEN_MAX_AGE)
     UsedFormToken.objects.filter(expires_at__lt=now).delete()
-    if connection.vendor in ("postgresql", "sqlite"):
-        # One statement that says whether the row was new: no savepoint for an
-        # IntegrityError to roll back to, and a concurrent sender of the same token waits
-        # for this transaction and then finds the row.
-        table = connection.ops.quote_name(UsedFormToken._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (token_hash, expires_at) VALUES (%s, %s) "
-                "ON CONFLICT (token_hash) DO NOTHING",
-                [token_hash, expires_at],
-            )
-            if cursor.rowcount != 1:
-                raise TokenReused
+    # One statement that says whether the row was new: no savepoint for an IntegrityError
+    # to roll back to, and a concurrent sender of the same token waits for this
+    # transaction and then finds the row.
+    written = insert_on_conflict(
+        UsedFormToken, {"token_hash": token_hash, "expires_at": expires_at}, "token_hash"
+    )
+    if written is not None:
+        if written != 1:
+            raise TokenReused
         return
     try:
         with transaction.atomic():

@@ -40,21 +40,43 @@ def _slot(key):
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % SLOTS
 
 
+def insert_on_conflict(model, values, conflict, update=()):
+    """One ``INSERT … ON CONFLICT (conflict)`` of ``values`` (column -> value) into
+    ``model``'s table: ``DO UPDATE`` of the ``update`` columns with the new values, or
+    ``DO NOTHING``. Returns the number of rows written (0 when a row with the same key
+    was there and nothing is updated), or None on a database without the clause, where
+    the caller falls back to the ORM. No savepoint is needed for a conflict."""
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return None
+    quote = connection.ops.quote_name
+    columns = list(values)
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)
+        if update
+        else "DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT ({quote(conflict)}) {action}",
+            [values[c] for c in columns],
+        )
+        return cursor.rowcount
+
+
 def take(key):
     """Hold ``key``'s lock until the current transaction ends."""
     if not connection.in_atomic_block:
         raise RuntimeError("Rate limit locks are taken inside a transaction.")
     slot, now = _slot(key), timezone.now()
-    if connection.vendor in ("postgresql", "sqlite"):
-        table = connection.ops.quote_name(RateLimitLock._meta.db_table)
-        with connection.cursor() as cursor:
-            # A write first: on SQLite it takes the database's write lock before the
-            # count is read, so the next writer waits (busy timeout) instead of failing.
-            cursor.execute(
-                f"INSERT INTO {table} (slot, touched_at) VALUES (%s, %s) "
-                "ON CONFLICT (slot) DO UPDATE SET touched_at = excluded.touched_at",
-                [slot, now],
-            )
+    # A write first: on SQLite it takes the database's write lock before the count is
+    # read, so the next writer waits (busy timeout) instead of failing.
+    written = insert_on_conflict(
+        RateLimitLock, {"slot": slot, "touched_at": now}, "slot", update=("touched_at",)
+    )
+    if written is not None:
         return
     RateLimitLock.objects.get_or_create(slot=slot)
     RateLimitLock.objects.select_for_update().filter(slot=slot).update(touched_at=now)

@@ -1,6 +1,7 @@
 """How much one visitor may write: tickets, replies, uploads; replayed forms; a database
 that cannot answer gets a 503, not a 500."""
 
+import hashlib
 import re
 
 import pytest
@@ -72,15 +73,43 @@ def test_a_refused_submission_does_not_use_its_token_up(client, department, site
     assert not UsedFormToken.objects.exists()
 
 
-def test_used_tokens_are_forgotten_once_they_expire(department, site_settings):
+def _tokens(purging, count):
+    """Made-up start tokens whose hashes do (or do not) clear the expired ones."""
+    found = []
+    for n in range(100_000):
+        value = f"token-{n}"
+        if captcha.purges_expired_tokens(hashlib.sha256(value.encode()).hexdigest()) == purging:
+            found.append(value)
+            if len(found) == count:
+                return found
+    raise AssertionError("no such token")
+
+
+def test_used_tokens_are_forgotten_once_they_expire(
+    department, site_settings, django_assert_num_queries
+):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    UsedFormToken.objects.create(token_hash="a" * 64, expires_at=timezone.now() - timedelta(1))
-    captcha.consume_start_token("another-token")
-    assert list(UsedFormToken.objects.values_list("expires_at", flat=True))[0] > timezone.now()
-    assert UsedFormToken.objects.count() == 1
+    expired = timezone.now() - timedelta(1)
+    UsedFormToken.objects.create(token_hash="a" * 64, expires_at=expired)
+    # Most submissions only record their token (one statement): no DELETE each time.
+    keeping = _tokens(False, 3)
+    for value in keeping:
+        with django_assert_num_queries(1):
+            captcha.consume_start_token(value)
+    assert UsedFormToken.objects.filter(expires_at__lt=timezone.now()).count() == 1
+    # About one in PURGE_ONE_IN clears every expired hash; the live ones stay.
+    captcha.consume_start_token(_tokens(True, 1)[0])
+    assert not UsedFormToken.objects.filter(expires_at__lt=timezone.now()).exists()
+    assert UsedFormToken.objects.count() == 4
+    # The share is what PURGE_ONE_IN says, so the table stays bounded.
+    share = sum(
+        captcha.purges_expired_tokens(hashlib.sha256(f"t{n}".encode()).hexdigest())
+        for n in range(64_000)
+    )
+    assert 800 < share < 1200
 
 
 # --- tickets per logged-in customer -----------------------------------------------------

@@ -14,6 +14,9 @@ STARTED_FIELD = "form_started"
 _SALT = "wagtail_tickets.captcha.started"
 # Seconds a form stays sendable; a used start token is remembered this long.
 START_TOKEN_MAX_AGE = 86400
+# One submission in this many (chosen by its token's hash) also clears the expired used
+# tokens: the table stays bounded without a DELETE in every submission.
+PURGE_ONE_IN = 64
 
 
 def effective_mode(site_settings, user=None):
@@ -80,6 +83,10 @@ class TokenReused(Exception):
 
 
 
+def purges_expired_tokens(token_hash):
+    return int(token_hash[:8], 16) % PURGE_ONE_IN == 0
+
+
 def consume_start_token(value):
     """Record the form's start token as used; raise TokenReused if it already was.
 
@@ -101,7 +108,8 @@ def consume_start_token(value):
     now = timezone.now()
     token_hash = hashlib.sha256(value.encode()).hexdigest()
     expires_at = now + timedelta(seconds=START_TOKEN_MAX_AGE)
-    UsedFormToken.objects.filter(expires_at__lt=now).delete()
+    if purges_expired_tokens(token_hash):
+        UsedFormToken.objects.filter(expires_at__lt=now).delete()
     # One statement that says whether the row was new: no savepoint for an IntegrityError
     # to roll back to, and a concurrent sender of the same token waits for this
     # transaction and then finds the row.

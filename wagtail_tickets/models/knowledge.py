@@ -15,9 +15,10 @@ from wagtail.search import index
 
 from ..blocks import ArticleBodyBlock
 from ..topics import topic_key
+from .privacy import ViewRestrictionsInOneQuery
 
 
-class KnowledgeBaseIndexPage(RoutablePageMixin, Page):
+class KnowledgeBaseIndexPage(ViewRestrictionsInOneQuery, RoutablePageMixin, Page):
     """A knowledge base or one of its categories: lists articles and sub-categories."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -76,7 +77,7 @@ class RelatedArticle(Orderable):
         verbose_name_plural = _("related articles")
 
 
-class ArticlePage(RoutablePageMixin, Page):
+class ArticlePage(ViewRestrictionsInOneQuery, RoutablePageMixin, Page):
     summary = models.TextField(
         _("summary"),
         max_length=500,

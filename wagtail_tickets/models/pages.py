@@ -11,10 +11,12 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_pat
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from .privacy import ViewRestrictionsInOneQuery
+
 PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 
 
-class HelpdeskPage(RoutablePageMixin, Page):
+class HelpdeskPage(ViewRestrictionsInOneQuery, RoutablePageMixin, Page):
     """The support centre: lists departments and serves the customer's routes."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -177,7 +179,7 @@ class TicketFormField(AbstractFormField):
             raise ValidationError({"info_text": _("An information block needs its text.")})
 
 
-class DepartmentPage(RoutablePageMixin, Page):
+class DepartmentPage(ViewRestrictionsInOneQuery, RoutablePageMixin, Page):
     class Assignment(models.TextChoices):
         MANUAL = "manual", _("Manual")
         ROUND_ROBIN = "round_robin", _("Round-robin among available staff")

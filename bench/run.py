@@ -1793,7 +1793,7 @@ def run_scenario(name, fx, args, after_clock):
         sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
     if profiler is not None:
         profiler.stop()
-        print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
+        print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL")), flat=bool(os.environ.get("PROFILE_FLAT")), flat_time=os.environ.get("PROFILE_FLAT") or "self"), file=sys.stderr)  # noqa
     if args.show_queries:
         for query in captured.captured_queries:
             print(f"[{name}] {query['time']}s {query['sql'][:4000]}", file=sys.stderr)

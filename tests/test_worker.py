@@ -159,3 +159,59 @@ def test_helpdesk_worker_carries_on_after_the_database_went_away(tmp_path):
     assert "RUNS 2" in out, out
     mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
     assert "To: ann@example.com" in mails, mails[:2000]
+
+
+IN_TASK = r"""
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import OperationalError
+from wagtail_tickets import tasks
+from wagtail_tickets.management.commands import helpdesk_worker
+
+helpdesk_worker.FIRST_WAIT = 0.01
+real_send = tasks._send_notification
+calls = []
+
+def send_once_broken(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 1:
+        # What SQLite says when another process holds the write lock too long.
+        raise OperationalError("database is locked")
+    return real_send(*args, **kwargs)
+
+tasks._send_notification = send_once_broken
+call_command("%s", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
+print("CALLS", len(calls))
+"""
+
+STATUSES = (
+    "import django; django.setup(); from django_tasks_db.models import DBTaskResult; "
+    "print(sorted(DBTaskResult.objects.values_list('status', flat=True)))"
+)
+
+
+def test_a_task_that_meets_a_database_failure_runs_again(tmp_path):
+    env, mail_dir = worker_env(tmp_path)
+    admin = [sys.executable, "-m", "django"]
+    run([*admin, "migrate", "--verbosity", "0"], env)
+    run([sys.executable, "-c", REQUEST], env)
+
+    out = run([sys.executable, "-c", IN_TASK % "helpdesk_worker"], env)
+    assert "CALLS 2" in out, out
+    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    assert "To: ann@example.com" in mails, mails[:2000]
+    assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
+
+
+def test_db_worker_loses_the_mail_of_a_task_that_met_a_database_failure(tmp_path):
+    """What helpdesk_worker is for: the same failure under db_worker fails the task."""
+    env, mail_dir = worker_env(tmp_path)
+    admin = [sys.executable, "-m", "django"]
+    run([*admin, "migrate", "--verbosity", "0"], env)
+    run([sys.executable, "-c", REQUEST], env)
+
+    out = run([sys.executable, "-c", IN_TASK % "db_worker"], env)
+    assert "CALLS 1" in out, out
+    assert not list(mail_dir.iterdir())
+    assert "FAILED" in run([sys.executable, "-c", STATUSES], env)

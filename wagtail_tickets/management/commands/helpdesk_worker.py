@@ -14,6 +14,11 @@ predecessor. Takes every ``db_worker`` option.
   them. A task killed after the mail server accepted a message but before the row was
   updated sends that message again; every other message goes once (mail_retry).
   Without ``--worker-id`` the id is random and nothing is handed back.
+- **The database fails while a task runs** (the connection drops, a deadlock, SQLite
+  busy): ``db_worker`` records the task as failed, and its mail is never sent. This
+  worker leaves it running under its own id, waits for the database as above and then
+  hands it back to the queue, so it runs again. Mail of that event handed over before
+  the failure may then go twice; none is lost.
 """
 
 import logging
@@ -64,6 +69,21 @@ def _close_connections():
 if db_worker is not None:
 
     class ResilientWorker(db_worker.Worker):
+        def run_task(self, db_task_result):
+            record_failure = db_task_result.set_failed
+
+            def set_failed(error):
+                if isinstance(error, OperationalError | InterfaceError) and (
+                    database_unavailable(error)
+                ):
+                    # Not the task's fault: out to run(), which waits for the database
+                    # and hands the task (still running under this id) back.
+                    raise error
+                return record_failure(error)
+
+            db_task_result.set_failed = set_failed
+            return super().run_task(db_task_result)
+
         def run(self):
             wait = FIRST_WAIT
             requeued = False

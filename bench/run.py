@@ -127,6 +127,12 @@ def parse_args(argv=None):
         action="store_true",
         help="profile the timed requests with pyinstrument and print the report to stderr",
     )
+    parser.add_argument(
+        "--profile-flat",
+        action="store_true",
+        help="with --profile: a flat list of functions by total time, library frames "
+        "included, instead of the call tree",
+    )
     args = parser.parse_args(argv)
     if args.tickets < 1 or args.requests < 1:
         parser.error("--tickets and --requests must be at least 1")
@@ -1793,7 +1799,14 @@ def run_scenario(name, fx, args, after_clock):
         sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
     if profiler is not None:
         profiler.stop()
-        print(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL")), flat=bool(os.environ.get("PROFILE_FLAT")), flat_time=os.environ.get("PROFILE_FLAT") or "self"), file=sys.stderr)  # noqa
+        report = profiler.output_text(
+            unicode=True,
+            color=False,
+            show_all=args.profile_flat,
+            flat=args.profile_flat,
+            flat_time="total",
+        )
+        print(report, file=sys.stderr)
     if args.show_queries:
         for query in captured.captured_queries:
             print(f"[{name}] {query['time']}s {query['sql'][:4000]}", file=sys.stderr)

@@ -78,6 +78,39 @@ def test_a_line_whose_placeholders_are_all_empty_is_left_out():
     )
 
 
+def test_a_label_over_values_that_all_came_out_empty_is_left_out():
+    text = (
+        "Rated 2 of 5.\n\nTheir comment:\n{{ comment }}\n\nThe reply:\n{{ reply }}\n\n"
+        "{{ outcome }}\n"
+    )
+    values = {"comment": "", "reply": "Try again.", "outcome": ""}
+    assert placeholders.render_text(text, values) == "Rated 2 of 5.\n\nThe reply:\nTry again.\n"
+    values.update(comment="No help.", outcome="Reopened.")
+    assert placeholders.render_text(text, values) == (
+        "Rated 2 of 5.\n\nTheir comment:\nNo help.\n\nThe reply:\nTry again.\n\nReopened.\n"
+    )
+    # The first paragraph going takes the blank line after it; a label with its value on
+    # the same line goes with the line; a paragraph that lost nothing is kept as written.
+    assert placeholders.render_text("Note:\n{{ a }}\n\nBye:", {"a": ""}) == "Bye:"
+    assert placeholders.render_text("Hi\n\nReason: {{ a }}\nBye", {"a": ""}) == "Hi\n\nBye"
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("comment", ["", "This did not help at all."])
+def test_the_unhappy_rating_mail_has_no_empty_comment_heading(helpdesk, comment, language):
+    """The editable starting text of the unhappy-rating mail, saved unchanged, sends
+    what the shipped files send, with or without the customer's comment."""
+    event = events.get("rating_unhappy")
+    with translation.override(language):
+        context = samples.sample(event)
+        context["rating"].comment = comment
+        shipped = compose.render_shipped(event.name, context)
+        edited = compose.render_editable(event, context, language, event.subject, event.body)
+        heading = translation.gettext("Their comment:")
+    assert _paragraphs(edited.text) == _paragraphs(shipped.text)
+    assert (heading in edited.text) == bool(comment)
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

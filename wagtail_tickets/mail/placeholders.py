@@ -12,7 +12,8 @@ HTML-escaped, their line breaks become ``<br>``, and the whole result is sanitis
 nh3. Subjects are one line of plain text, never escaped.
 
 A line whose placeholders all come out empty is left out, so optional values (a
-refund's reason, a ticket's custom fields) need no conditions.
+refund's reason, a ticket's custom fields) need no conditions. So is a paragraph left
+with nothing but labels ("Their comment:" above an empty comment): a label over nothing.
 """
 
 import re
@@ -80,13 +81,40 @@ def _substitute(text, values, convert, drop=True):
             return match.group(0)  # inert: shown as written, never evaluated
         return convert(values[name.group(1)])
 
-    lines = []
-    for line in (text or "").split("\n"):
+    if not drop:
+        return TOKEN_RE.sub(value, text or "")
+    text = text or ""
+    body = text.rstrip("\n")
+    pieces = _PARAGRAPH_BREAK.split(body)
+    out = []
+    # pieces alternates paragraph, break, paragraph, ...: a paragraph that goes takes
+    # the break before it (the first one, the break after it) along.
+    for index in range(0, len(pieces), 2):
+        rendered = _paragraph(pieces[index], values, value)
+        if rendered is None:
+            continue
+        if out:
+            out.append(pieces[index - 1])
+        out.append(rendered)
+    return "".join(out) + text[len(body) :]
+
+
+_PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n(?:[ \t]*\n)*)")
+
+
+def _paragraph(text, values, value):
+    """One paragraph with its values in; None when nothing is left of it but labels."""
+    lines, emptied = [], False
+    for line in text.split("\n"):
         used = [NAME_RE.match(m.group(1)) for m in TOKEN_RE.finditer(line)]
         used = [m.group(1) for m in used if m and m.group(1) in values]
-        if drop and used and not any(str(values[name]).strip() for name in used):
+        if used and not any(str(values[name]).strip() for name in used):
+            emptied = True
             continue
         lines.append(TOKEN_RE.sub(value, line))
+    texts = [line for line in lines if line.strip()]
+    if emptied and all(line.rstrip().endswith(":") for line in texts):
+        return None
     return "\n".join(lines)
 
 

@@ -125,7 +125,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="profile the timed requests with pyinstrument and print the report to stderr",
+        help="profile the timed requests (and, with --tasks worker, the worker's run) with "
+        "pyinstrument and print the reports to stderr",
     )
     parser.add_argument(
         "--profile-flat",
@@ -1769,12 +1770,7 @@ def run_scenario(name, fx, args, after_clock):
             raise SystemExit(describe_failure(name, response, expected))
     timings, totals, after_times, sql_times, cpu_times = [], [], [], [], []
     queries = after_queries = 0
-    profiler = None
-    if args.profile:
-        from pyinstrument import Profiler
-
-        profiler = Profiler()
-        profiler.start()
+    profiler = _start_profiler(args)
     after_clock.ran = 0
     for _ in range(args.requests):
         mail.outbox = []
@@ -1797,16 +1793,7 @@ def run_scenario(name, fx, args, after_clock):
             after_queries = captured.final_queries - after_clock.queries_before
             queries -= after_queries
         sql_times.append((sql_clock.seconds - after_clock.sql_seconds) * 1000)
-    if profiler is not None:
-        profiler.stop()
-        report = profiler.output_text(
-            unicode=True,
-            color=False,
-            show_all=args.profile_flat,
-            flat=args.profile_flat,
-            flat_time="total",
-        )
-        print(report, file=sys.stderr)
+    _print_profile(profiler, args)
     if args.show_queries:
         for query in captured.captured_queries:
             print(f"[{name}] {query['time']}s {query['sql'][:4000]}", file=sys.stderr)
@@ -1836,6 +1823,30 @@ def run_scenario(name, fx, args, after_clock):
     return result
 
 
+def _start_profiler(args):
+    if not args.profile:
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler()
+    profiler.start()
+    return profiler
+
+
+def _print_profile(profiler, args):
+    if profiler is None:
+        return
+    profiler.stop()
+    report = profiler.output_text(
+        unicode=True,
+        color=False,
+        show_all=args.profile_flat,
+        flat=args.profile_flat,
+        flat_time="total",
+    )
+    print(report, file=sys.stderr)
+
+
 def worker_throughput(args):
     """Run the tasks the scenarios queued (--tasks worker) through django-tasks-db's
     worker in this process; returns a JSON line with the tasks per second."""
@@ -1847,9 +1858,11 @@ def worker_throughput(args):
     if not queued:
         return None
     mail.outbox = []
+    profiler = _start_profiler(args)
     started = time.perf_counter()
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     seconds = time.perf_counter() - started
+    _print_profile(profiler, args)
     failed = DBTaskResult.objects.filter(status="FAILED").count()
     return {
         "scenario": "worker_drain",

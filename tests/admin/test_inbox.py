@@ -552,3 +552,54 @@ def test_star_refused_outside_the_desk(client, desk):
     login(client, factories.make_admin_user("editor"))
     assert client.post(reverse("helpdesk_inbox:star", args=[desk["tech1"].pk])).status_code == 403
     assert not Star.objects.exists()
+
+
+# --- a view with more tickets than are counted -------------------------------------------
+
+
+@pytest.fixture
+def small_cap(monkeypatch):
+    """The count stops at 5 and pages hold 2, so that a handful of tickets overflow."""
+    from wagtail_tickets.admin.inbox import InboxIndexView
+    from wagtail_tickets.admin.inbox_pages import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    monkeypatch.setattr(InboxIndexView, "paginate_by", 2)
+
+
+def test_a_view_over_the_cap_says_so_and_pages_through_the_first_tickets(
+    client, small_cap, department, agent, django_assert_max_num_queries
+):
+    now = timezone.now()
+    tickets = []
+    for n in range(8):
+        ticket = factories.open_ticket(department, subject=f"Outage {n}")
+        Ticket.objects.filter(pk=ticket.pk).update(last_message_at=now - timedelta(hours=10 - n))
+        tickets.append(ticket.code)
+    newest_first = list(reversed(tickets))
+    login(client, agent)
+    first = client.get(f"{INDEX}?state=open")
+    page = first.content.decode()
+    assert codes(first) == newest_first[:2]
+    assert re.search(r"There are 4\+ matches", page)
+    assert "4+ tickets" in page
+    assert "Only the first 5 tickets of this view can be paged through" in page
+    # The first five, in the view's order, two a page; sorting the other way reaches
+    # the oldest.
+    assert codes(client.get(f"{INDEX}?state=open&p=3")) == newest_first[4:5]
+    assert codes(client.get(f"{INDEX}?state=open&ordering=last_message_at")) == tickets[:2]
+    # Every count of the page (the view's and the menu's) reads a bounded number of rows.
+    with django_assert_max_num_queries(30) as captured:
+        client.get(f"{INDEX}?state=open")
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert any("LIMIT 5)" in sql for sql in counts), counts
+    assert all(re.search(r"LIMIT \d+\) wt_capped", sql) for sql in counts), counts
+
+
+def test_a_view_under_the_cap_gives_the_exact_count(client, small_cap, department, agent):
+    for n in range(3):
+        factories.open_ticket(department, subject=f"Outage {n}")
+    page = login(client, agent).get(f"{INDEX}?state=open").content.decode()
+    assert re.search(r"There are 3 matches", page)
+    assert "3 tickets" in page
+    assert "can be paged through" not in page

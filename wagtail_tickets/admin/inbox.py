@@ -38,9 +38,10 @@ from ..models import SavedSearch, Star, Ticket, TicketView
 from ..models.tickets import attach_lookups
 from ..permissions import visible_tickets
 from ..spreadsheets import SafeSpreadsheetExportMixin
+from .counts import display_count
 from .filters import InboxFilterSet
 from .inbox_columns import ColumnsForm, chosen_columns
-from .inbox_pages import MatchesPaginator
+from .inbox_pages import CappedPaginator, MatchesPaginator
 from .inbox_search import search_tickets
 from .inbox_table import (
     BadgeColumn,
@@ -299,7 +300,7 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         if not self.is_searching:
-            return super().get_paginator(queryset, per_page, **kwargs)
+            return CappedPaginator(queryset, per_page, **kwargs)
         return MatchesPaginator(
             queryset,
             per_page,
@@ -416,6 +417,13 @@ class InboxIndexView(DeskAccessMixin, SafeSpreadsheetExportMixin, IndexView):
             columns_form=ColumnsForm(user=self.request.user),
             columns_url=reverse("helpdesk_inbox:columns"),
         )
+        paginator = context.get("paginator")
+        if getattr(paginator, "capped", False):
+            context.update(
+                items_capped=True,
+                items_count_display=display_count(paginator.count, paginator.cap),
+                items_cap=paginator.cap,
+            )
         return context
 
     def quick_views(self):

@@ -1,15 +1,46 @@
-"""Pages of search matches in the inbox, counted by the page query itself.
+"""The inbox's pages, at a cost that does not follow the number of tickets.
 
-A keyword can match thousands of tickets of a long history. Wagtail's paginator would
-run a COUNT that finds them all, then the page query that finds them all again to sort
-them. Here the page query carries ``COUNT(*) OVER ()`` and reads only the keys; the
-page's rows are then loaded by key with everything the table shows.
+- A view (the default queue, a filter, a saved search) can hold tens of thousands of
+  open tickets. Wagtail's paginator counts every one of them on every page view: the
+  inbox took twice as long at 100,000 tickets as at 20,000. ``CappedPaginator`` counts
+  at most ``COUNT_CAP`` rows, as the menu and the dashboard do, and says "999+"; the
+  first ``COUNT_CAP`` tickets of the view, in its order, can be paged through, and the
+  rest are reached by sorting the other way or narrowing the view.
+- A keyword can match thousands of tickets of a long history. Wagtail's paginator would
+  run a COUNT that finds them all, then the page query that finds them all again to
+  sort them. ``MatchesPaginator``'s page query carries ``COUNT(*) OVER ()`` and reads
+  only the keys; the page's rows are then loaded by key with everything the table shows.
 """
 
 from django.db.models import Count, Window
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from wagtail.admin.paginator import WagtailPaginator
 
 from ..inputs import parse_id
+from . import counts
+
+
+class CappedPaginator(WagtailPaginator):
+    cap = counts.COUNT_CAP
+
+    @cached_property
+    def count(self):
+        return counts.capped_count(self.object_list, self.cap)
+
+    @property
+    def capped(self):
+        """Whether the view holds more tickets than were counted."""
+        return self.count >= self.cap
+
+    @cached_property
+    def items_count_label(self):
+        if not self.capped:
+            return super().items_count_label
+        return gettext("%(count)s %(tickets)s") % {
+            "count": counts.display_count(self.count, self.cap),
+            "tickets": self.verbose_name_plural,
+        }
 
 MAX_PAGE = 1_000_000
 

@@ -21,10 +21,10 @@ from wagtail_tickets.models import HelpdeskPage, SuggestionStat, Ticket
 pytestmark = pytest.mark.django_db
 
 # The same for 3 and for 30 articles, on SQLite and PostgreSQL: Wagtail's routing and
-# view restriction checks (6: the support centre finds the department and its specific
-# row in one query), the ranking and the articles (3 with the restrictions for
-# public()), the knowledge base for "search_url" (2, likewise).
-SUGGEST_QUERIES = 11
+# view restriction checks (5: the support centre finds the department and its specific
+# row in one query, the restrictions are one query), the ranking and the articles (3
+# with the restrictions for public()), the knowledge base for "search_url" (2, likewise).
+SUGGEST_QUERIES = 10
 
 
 # --------------------------------------------------------------------------------------

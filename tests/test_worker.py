@@ -57,17 +57,27 @@ def worker_env(tmp_path):
     return env, mail_dir
 
 
-def test_notification_is_delivered_by_the_worker(tmp_path):
-    env, mail_dir = worker_env(tmp_path)
-    admin = [sys.executable, "-m", "django"]
-    run([*admin, "migrate", "--verbosity", "0"], env)
+def received(mail_dir):
+    """Every mail the worker wrote to the file backend's folder, as one text."""
+    return "\n".join(path.read_text() for path in mail_dir.iterdir())
 
-    queued = run([sys.executable, "-c", REQUEST], env)
+
+def queued_ticket(tmp_path):
+    """A migrated worker database holding one new ticket with its mails queued;
+    returns the environment, the mail folder and what the request printed."""
+    env, mail_dir = worker_env(tmp_path)
+    run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], env)
+    return env, mail_dir, run([sys.executable, "-c", REQUEST], env)
+
+
+def test_notification_is_delivered_by_the_worker(tmp_path):
+    env, mail_dir, queued = queued_ticket(tmp_path)
+    admin = [sys.executable, "-m", "django"]
     assert "wagtail_tickets.tasks.send_notification" in queued and "READY" in queued
     assert not list(mail_dir.iterdir()), "the request only enqueued: no mail yet"
 
     run([*admin, "db_worker", "--batch", "--no-startup-delay"], env)
-    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    mails = received(mail_dir)
     assert "To: ann@example.com" in mails, mails[:2000]
     # The anonymous confirmation names the ticket by its code (it repeats nothing typed).
     assert "SUP-000001" in mails
@@ -118,10 +128,8 @@ print("RUNS", len(calls))
 
 
 def test_helpdesk_worker_sends_what_its_killed_predecessor_left_running(tmp_path):
-    env, mail_dir = worker_env(tmp_path)
+    env, mail_dir, _queued = queued_ticket(tmp_path)
     admin = [sys.executable, "-m", "django"]
-    run([*admin, "migrate", "--verbosity", "0"], env)
-    run([sys.executable, "-c", REQUEST], env)
     run([sys.executable, "-c", KILLED], env)
 
     # db_worker never runs a task left RUNNING: the mail would never go.
@@ -132,7 +140,7 @@ def test_helpdesk_worker_sends_what_its_killed_predecessor_left_running(tmp_path
         [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
         env,
     )
-    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    mails = received(mail_dir)
     assert "To: ann@example.com" in mails, mails[:2000]
     # The other slot's task is not taken from it: its worker may still be running it.
     assert "To: bob@example.com" not in mails
@@ -150,14 +158,10 @@ def test_helpdesk_worker_sends_what_its_killed_predecessor_left_running(tmp_path
 
 
 def test_helpdesk_worker_carries_on_after_the_database_went_away(tmp_path):
-    env, mail_dir = worker_env(tmp_path)
-    admin = [sys.executable, "-m", "django"]
-    run([*admin, "migrate", "--verbosity", "0"], env)
-    run([sys.executable, "-c", REQUEST], env)
-
+    env, mail_dir, _queued = queued_ticket(tmp_path)
     out = run([sys.executable, "-c", OUTAGE], env)
     assert "RUNS 2" in out, out
-    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    mails = received(mail_dir)
     assert "To: ann@example.com" in mails, mails[:2000]
 
 
@@ -192,25 +196,17 @@ STATUSES = (
 
 
 def test_a_task_that_meets_a_database_failure_runs_again(tmp_path):
-    env, mail_dir = worker_env(tmp_path)
-    admin = [sys.executable, "-m", "django"]
-    run([*admin, "migrate", "--verbosity", "0"], env)
-    run([sys.executable, "-c", REQUEST], env)
-
+    env, mail_dir, _queued = queued_ticket(tmp_path)
     out = run([sys.executable, "-c", IN_TASK % "helpdesk_worker"], env)
     assert "CALLS 2" in out, out
-    mails = "\n".join(path.read_text() for path in mail_dir.iterdir())
+    mails = received(mail_dir)
     assert "To: ann@example.com" in mails, mails[:2000]
     assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
 
 
 def test_db_worker_loses_the_mail_of_a_task_that_met_a_database_failure(tmp_path):
     """What helpdesk_worker is for: the same failure under db_worker fails the task."""
-    env, mail_dir = worker_env(tmp_path)
-    admin = [sys.executable, "-m", "django"]
-    run([*admin, "migrate", "--verbosity", "0"], env)
-    run([sys.executable, "-c", REQUEST], env)
-
+    env, mail_dir, _queued = queued_ticket(tmp_path)
     out = run([sys.executable, "-c", IN_TASK % "db_worker"], env)
     assert "CALLS 1" in out, out
     assert not list(mail_dir.iterdir())

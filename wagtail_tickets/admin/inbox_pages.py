@@ -42,6 +42,7 @@ class CappedPaginator(WagtailPaginator):
             "tickets": self.verbose_name_plural,
         }
 
+
 MAX_PAGE = 1_000_000
 
 

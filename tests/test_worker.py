@@ -211,3 +211,54 @@ def test_db_worker_loses_the_mail_of_a_task_that_met_a_database_failure(tmp_path
     assert "CALLS 1" in out, out
     assert not list(mail_dir.iterdir())
     assert "FAILED" in run([sys.executable, "-c", STATUSES], env)
+
+
+KILLED_AFTER_ONE_MAIL = r"""
+import os
+import signal
+
+import django
+django.setup()
+from django.core.mail.backends.filebased import EmailBackend
+from django.core.management import call_command
+from tests import factories
+from wagtail_tickets.models import DepartmentPage
+
+# The department's agent is told of the new ticket too: the event has two mails.
+factories.make_agent("agent", departments=[DepartmentPage.objects.get()])
+real_send = EmailBackend.send_messages
+calls = []
+
+def die_before_the_second(self, messages):
+    calls.append(1)
+    if len(calls) == 2:
+        # The first mail is handed over and the task's row says nothing of success.
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_send(self, messages)
+
+EmailBackend.send_messages = die_before_the_second
+call_command("helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
+"""
+
+
+def test_a_task_run_again_after_a_kill_skips_the_mails_already_handed_over(tmp_path):
+    env, mail_dir, _queued = queued_ticket(tmp_path)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_ONE_MAIL], env=env, cwd=ROOT, timeout=300
+    )
+    assert killed.returncode == -9
+    assert len(list(mail_dir.iterdir())) == 1, "killed after handing over one mail of two"
+
+    admin = [sys.executable, "-m", "django"]
+    run(
+        [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
+        env,
+    )
+    mails = [path.read_text() for path in mail_dir.iterdir()]
+    recipients = sorted(
+        line for mail in mails for line in mail.splitlines() if line.startswith("To: ")
+    )
+    # The confirmation and the agent's notice, each once: the run after the kill read
+    # from the task's row which mail had gone.
+    assert recipients == ["To: agent@example.com", "To: ann@example.com"], recipients
+    assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)

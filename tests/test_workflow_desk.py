@@ -269,6 +269,17 @@ def test_merge_moves_messages_closes_sources_with_a_pointer(department, customer
     assert TicketLogEntry.objects.filter(action="wagtail_tickets.ticket.merged_away").exists()
 
 
+def test_the_pointer_left_in_a_merged_away_ticket_cannot_be_deleted(department, customer, agent):
+    """The customer's old link shows only that message: it says where to go."""
+    target = factories.open_ticket(department, customer=customer, subject="Target")
+    source = factories.open_ticket(department, customer=customer, subject="Source")
+    workflow.merge(target, [source], user=agent)
+    pointer = Message.objects.get(ticket=source)
+    with pytest.raises(workflow.WorkflowError):
+        workflow.delete_message(pointer, user=agent)
+    assert Message.objects.filter(pk=pointer.pk).exists()
+
+
 def test_merge_needs_another_ticket_and_refuses_twice(ticket, department, agent, customer):
     with pytest.raises(workflow.WorkflowError):
         workflow.merge(ticket, [ticket], user=agent)

@@ -7,6 +7,11 @@ carrying the keys of the mails of its event that were already handed over, so th
 customer whose confirmation went out before the server fell over does not get it twice.
 A permanent refusal (5xx) is not retried.
 
+Under ``helpdesk_worker`` each key is also written into the task's row as soon as its
+mail is handed over (``journal``), so a task handed back after its worker was killed
+skips those mails too: only a kill between the mail server's "accepted" and that one
+UPDATE can send a mail twice.
+
 This needs a task backend that can run a task later (``supports_defer``: django-tasks-db's
 worker). django_tasks' ``ImmediateBackend`` cannot; there the error is raised and
 logged as before (``background.enqueue``).
@@ -14,6 +19,7 @@ logged as before (``background.enqueue``).
 
 import logging
 import smtplib
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -25,6 +31,7 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 3600, 3600)
 
 _sent = ContextVar("wagtail_tickets_mail_retry_sent", default=None)
+_journal = ContextVar("wagtail_tickets_mail_retry_journal", default=None)
 
 
 def is_temporary(error):
@@ -51,6 +58,21 @@ def mark_sent(key):
     sent = _sent.get()
     if sent is not None and key not in sent:
         sent.append(key)
+        save = _journal.get()
+        if save is not None:
+            save(list(sent))
+
+
+@contextmanager
+def journal(save):
+    """While a worker runs one task: ``save(keys)`` is called with the keys of the
+    mails handed over so far each time there is one more, to keep them where a new
+    run of the same task will find them (its ``sent`` argument)."""
+    token = _journal.set(save)
+    try:
+        yield
+    finally:
+        _journal.reset(token)
 
 
 def can_defer(task):

@@ -11,14 +11,15 @@ predecessor. Takes every ``db_worker`` option.
   ``RUNNING`` for ever and its mail is never sent. Started with the same fixed
   ``--worker-id``, this worker first hands that worker's running tasks back to the
   queue: with one process per id (one per supervisor slot), no live worker can hold
-  them. A task killed after the mail server accepted a message but before the row was
-  updated sends that message again; every other message goes once (mail_retry).
+  them. Each mail a task hands over is written into its row at once (mail_retry's
+  journal), so the task run again skips it; only a kill between the mail server's
+  "accepted" and that write sends a mail twice.
   Without ``--worker-id`` the id is random and nothing is handed back.
 - **The database fails while a task runs** (the connection drops, a deadlock, SQLite
   busy): ``db_worker`` records the task as failed, and its mail is never sent. This
   worker leaves it running under its own id, waits for the database as above and then
-  hands it back to the queue, so it runs again. Mail of that event handed over before
-  the failure may then go twice; none is lost.
+  hands it back to the queue, so it runs again, skipping the mails recorded as handed
+  over; none is lost.
 """
 
 import logging
@@ -28,6 +29,7 @@ from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, connections
 from django.utils.translation import gettext as _
 
+from ... import mail_retry
 from ...middleware import database_unavailable
 
 logger = logging.getLogger("wagtail_tickets.worker")
@@ -58,6 +60,23 @@ def requeue_orphans(worker_id, backend_name):
     return running.filter(pk__in=orphans).update(status="READY", started_at=None)
 
 
+def save_sent(db_task_result):
+    """What mail_retry's journal calls: the keys go into the running task's
+    ``sent`` argument, in its row, so a run after a kill reads them."""
+    from django_tasks_db.models import DBTaskResult
+
+    def save(keys):
+        args_kwargs = db_task_result.args_kwargs
+        kwargs = {**args_kwargs.get("kwargs", {}), "sent": keys}
+        args_kwargs = {**args_kwargs, "kwargs": kwargs}
+        DBTaskResult.objects.filter(pk=db_task_result.pk, status="RUNNING").update(
+            args_kwargs=args_kwargs
+        )
+        db_task_result.args_kwargs = args_kwargs
+
+    return save
+
+
 def _close_connections():
     for connection in connections.all(initialized_only=True):
         try:
@@ -82,7 +101,8 @@ if db_worker is not None:
                 return record_failure(error)
 
             db_task_result.set_failed = set_failed
-            return super().run_task(db_task_result)
+            with mail_retry.journal(save_sent(db_task_result)):
+                return super().run_task(db_task_result)
 
         def run(self):
             wait = FIRST_WAIT

@@ -262,3 +262,80 @@ def test_a_task_run_again_after_a_kill_skips_the_mails_already_handed_over(tmp_p
     # from the task's row which mail had gone.
     assert recipients == ["To: agent@example.com", "To: ann@example.com"], recipients
     assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
+
+
+def migrated(tmp_path):
+    env, mail_dir = worker_env(tmp_path)
+    run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], env)
+    return env, mail_dir
+
+
+DIES_AFTER_COMMIT = r"""
+import os
+import signal
+
+import django
+django.setup()
+from django.db import transaction
+from tests import factories
+
+department = factories.make_department(factories.make_helpdesk(), title="Support", prefix="SUP")
+with transaction.atomic():
+    # Runs first once the ticket is committed: the process dies before any of the
+    # workflow's after-commit work.
+    transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
+    factories.open_ticket_with_token(department)
+"""
+
+
+def test_a_web_process_dying_after_the_commit_loses_no_mail(tmp_path):
+    """The task row commits with the ticket (background.announce), not after it."""
+    env, mail_dir = migrated(tmp_path)
+    died = subprocess.run([sys.executable, "-c", DIES_AFTER_COMMIT], env=env, cwd=ROOT, timeout=300)
+    assert died.returncode == -9
+    admin = [sys.executable, "-m", "django"]
+    run([*admin, "helpdesk_worker", "--batch", "--no-startup-delay"], env)
+    mails = received(mail_dir) if list(mail_dir.iterdir()) else ""
+    assert "To: ann@example.com" in mails, "the confirmation was lost with the process"
+    assert "SUP-000001" in mails
+
+
+SIGNAL_ONCE = r"""
+import django
+django.setup()
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+from tests import factories
+from wagtail_tickets import signals
+
+department = factories.make_department(factories.make_helpdesk(), title="Support", prefix="SUP")
+mails = DBTaskResult.objects.filter(task_path="wagtail_tickets.tasks.send_notification")
+heard = []
+
+def site_receiver(sender, ticket, **kwargs):
+    heard.append((ticket.subject, mails.count(), transaction.get_connection().in_atomic_block))
+
+signals.ticket_opened.connect(site_receiver)
+try:
+    with transaction.atomic():
+        factories.open_ticket_with_token(department, subject="Rolled back")
+        raise RuntimeError("the caller's transaction fails")
+except RuntimeError:
+    pass
+print("ROLLED BACK", mails.count(), heard)
+with transaction.atomic():
+    factories.open_ticket_with_token(department, subject="Kept")
+    print("INSIDE", mails.count(), heard)
+print("COMMITTED", mails.count(), heard)
+"""
+
+
+def test_the_notification_is_queued_in_the_transaction_and_the_signal_sent_after_it(tmp_path):
+    env, _mail_dir = migrated(tmp_path)
+    out = run([sys.executable, "-c", SIGNAL_ONCE], env).splitlines()
+    # Nothing of a rolled-back ticket: neither its task nor its signal.
+    assert "ROLLED BACK 0 []" in out, out
+    # The task is a row of the open transaction; the site's receiver waits for the commit.
+    assert "INSIDE 1 []" in out, out
+    # It hears the signal once, outside any transaction, and the task was not queued twice.
+    assert "COMMITTED 1 [('Kept', 1, False)]" in out, out

@@ -28,19 +28,21 @@ logger = logging.getLogger(__name__)
 
 
 def _enqueue(**kwargs):
-    # Signals arrive after commit; a broken queue or mail server must not fail the
-    # request, and with an in-process backend the work waits until the response is sent.
+    # A broken queue or mail server must not fail the request, and with an in-process
+    # backend the work waits until the response is sent. Receivers marked
+    # queue_receiver run inside the workflow's transaction when the queue is a table
+    # of the same database (background.announce), else after the commit.
     background.enqueue(send_notification, **kwargs)
 
 
-@receiver(signals.ticket_opened)
+@background.queue_receiver(signals.ticket_opened, send_notification)
 def on_ticket_opened(sender, ticket, message, **kwargs):
     # The raw token stays out of the task's arguments: a database-backed queue would
     # store it. The confirmation carries a signed link instead.
     _enqueue(event="ticket_opened", ticket_id=ticket.pk, message_id=message.pk)
 
 
-@receiver(signals.reply_posted)
+@background.queue_receiver(signals.reply_posted, send_notification)
 def on_reply_posted(sender, ticket, message, notify=True, **kwargs):
     if message.is_internal or not notify:
         return
@@ -51,13 +53,13 @@ def on_reply_posted(sender, ticket, message, notify=True, **kwargs):
         background.enqueue(notify_customer_reply, ticket_id=ticket.pk, message_id=message.pk)
 
 
-@receiver(signals.status_changed)
+@background.queue_receiver(signals.status_changed, send_notification)
 def on_status_changed(sender, ticket, new_status, notify=True, **kwargs):
     if notify and new_status.kind in ("resolved", "closed"):
         _enqueue(event="status_changed", ticket_id=ticket.pk, new_status_id=new_status.pk)
 
 
-@receiver(signals.ticket_assigned)
+@background.queue_receiver(signals.ticket_assigned, send_notification)
 def on_ticket_assigned(sender, ticket, assignee, user, automatic, **kwargs):
     # An automatic assignment happens as the ticket opens, and the new-ticket mail
     # already goes to the assignee; nobody needs a mail about assigning to themselves.
@@ -66,7 +68,7 @@ def on_ticket_assigned(sender, ticket, assignee, user, automatic, **kwargs):
     _enqueue(event="assigned", ticket_id=ticket.pk, assignee_id=assignee.pk)
 
 
-@receiver(signals.tickets_merged)
+@background.queue_receiver(signals.tickets_merged, send_merge_notifications)
 def on_tickets_merged(sender, target, sources, **kwargs):
     # One task for the whole merge, however many tickets went into it.
     background.enqueue(
@@ -87,13 +89,13 @@ def _enqueue_rating(**kwargs):
     background.enqueue(send_rating_notification, **kwargs)
 
 
-@receiver(signals.ticket_rated)
+@background.queue_receiver(signals.ticket_rated, send_rating_notification)
 def on_ticket_rated(sender, ticket, rating, reopened, **kwargs):
     if rating.is_unhappy:
         _enqueue_rating(ticket_id=ticket.pk, rating_id=rating.pk, reopened=reopened)
 
 
-@receiver(signals.unhappy_reopened)
+@background.queue_receiver(signals.unhappy_reopened, send_rating_notification)
 def on_unhappy_reopened(sender, ticket, rating, **kwargs):
     _enqueue_rating(ticket_id=ticket.pk, rating_id=rating.pk, reopened=True, by_customer=True)
 
@@ -148,19 +150,19 @@ def _enqueue_task(task, **kwargs):
     background.enqueue(task, **kwargs)
 
 
-@receiver(signals.ledger_changed)
+@background.queue_receiver(signals.ledger_changed, send_billing_mail)
 def on_ledger_changed(sender, entries, **kwargs):
     for entry in entries:
         if entry.kind in MAILED_KINDS:
             _enqueue_task(send_billing_mail, event="entry", entry_id=entry.pk)
 
 
-@receiver(signals.grant_expiring)
+@background.queue_receiver(signals.grant_expiring, send_billing_mail)
 def on_grant_expiring(sender, grant, **kwargs):
     _enqueue_task(send_billing_mail, event="grant_expiring", grant_id=grant.pk)
 
 
-@receiver(signals.customer_signed_up)
+@background.queue_receiver(signals.customer_signed_up, send_signup_mail)
 def on_customer_signed_up(sender, signup, existing_user, helpdesk, language, **kwargs):
     if signup is not None:
         _enqueue_task(send_signup_mail, signup_id=signup.pk)

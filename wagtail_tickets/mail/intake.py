@@ -12,7 +12,6 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .. import conf, workflow
+from .. import background, conf, workflow
 from ..attachments import AttachmentRules
 from ..models import DepartmentPage, HelpdeskSettings, InboundMail, Message, TicketMailId
 from ..models.mail import sender_hash
@@ -300,16 +299,13 @@ class _Intake:
         if not reason:
             from ..tasks import send_mail_invitation
 
-            transaction.on_commit(
-                partial(
-                    _enqueue_invitation,
-                    send_mail_invitation,
-                    address=self.address,
-                    department_id=department.pk,
-                    subject=self.parsed.subject,
-                    in_reply_to=self.parsed.message_id if self.parsed.has_message_id else "",
-                    language=_language(self.parsed.language),
-                )
+            background.enqueue_on_commit(
+                send_mail_invitation,
+                address=self.address,
+                department_id=department.pk,
+                subject=self.parsed.subject,
+                in_reply_to=self.parsed.message_id if self.parsed.has_message_id else "",
+                language=_language(self.parsed.language),
             )
         return self.record(
             Outcome.INVITED, detail="answered" if not reason else f"not answered: {reason}"
@@ -325,10 +321,3 @@ def _own_addresses(mailbox):
         cached = loops.own_addresses()
         mailbox._wagtail_tickets_own_addresses = cached
     return cached
-
-
-def _enqueue_invitation(task, **kwargs):
-    try:
-        task.enqueue(**kwargs)
-    except Exception:
-        logger.exception("Could not enqueue the answer to an unknown sender")

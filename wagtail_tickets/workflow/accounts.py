@@ -5,7 +5,6 @@ import base64
 import binascii
 import secrets
 from datetime import timedelta
-from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from .. import conf, signals
+from .. import background, conf, signals
 from ..models import CustomerSignup, HelpdeskSettings, Ticket
 from . import limits
 from .tickets import WorkflowError
@@ -28,7 +27,7 @@ class SignupError(WorkflowError):
 
 
 def _after_commit(signal, sender, **kwargs):
-    transaction.on_commit(partial(signal.send, sender=sender, **kwargs))
+    background.announce(signal, sender, **kwargs)
 
 
 def signup_token(signup):

@@ -18,7 +18,6 @@ command and, whenever it matters, in the same transaction that needs the inciden
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, Sum
@@ -26,7 +25,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from .. import money, signals
+from .. import background, money, signals
 from ..models import (
     DepartmentPage,
     IncidentGrant,
@@ -58,7 +57,7 @@ class PaymentRequired(BillingError):
 
 
 def _after_commit(signal, **kwargs):
-    transaction.on_commit(partial(signal.send, sender=SupportAccount, **kwargs))
+    background.announce(signal, SupportAccount, **kwargs)
 
 
 def _amount(value, *, allow_none=False):
@@ -328,9 +327,7 @@ def warn_expiring(*, at=None, days=EXPIRY_NOTICE_DAYS):
             ):
                 grant = IncidentGrant.objects.select_related("account", "pack").get(pk=grant_id)
                 _log(grant.account, "expiry_notice", None, now, grant=grant.pk)
-                transaction.on_commit(
-                    partial(signals.grant_expiring.send, sender=IncidentGrant, grant=grant)
-                )
+                background.announce(signals.grant_expiring, IncidentGrant, grant=grant)
                 warned += 1
     return warned
 

@@ -2,7 +2,6 @@
 
 import secrets
 from datetime import timedelta
-from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -11,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from .. import signals
+from .. import background, signals
 from ..analytics import rollups
 from ..models import Attachment, DepartmentCounter, Message, Priority, Status, Ticket, search
 from ..models.tickets import hash_token
@@ -68,7 +67,7 @@ def new_access_token():
 
 
 def _send_after_commit(signal, **kwargs):
-    transaction.on_commit(partial(signal.send, sender=Ticket, **kwargs))
+    background.announce(signal, Ticket, **kwargs)
 
 
 def _due_at(ticket, priority, now):

@@ -203,6 +203,58 @@ def test_starting_texts_say_what_the_shipped_mails_say(helpdesk, name, show_deta
     assert _paragraphs(edited.text) == _paragraphs(shipped.text)
 
 
+#: Mails whose shipped files word a count (“2 replies”, “3 incidents left”, in Russian
+#: in three plural forms) or choose a subject by a condition, which the placeholder
+#: language cannot express; their starting texts say the same in other words.
+WORDED_DIFFERENTLY = {
+    "billing_grant_expiring",
+    "billing_incident_returned",
+    "billing_incidents_low",
+    "billing_refund",
+    "customer_replied",
+    "mail_unknown_sender",
+    "tickets_merged",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("name", sorted(set(events.BY_NAME) - WORDED_DIFFERENTLY))
+def test_every_other_starting_text_sends_what_the_shipped_files_send(helpdesk, name, language):
+    event = events.get(name)
+    with translation.override(language):
+        context = samples.sample(event)
+        shipped = compose.render_shipped(name, context)
+        edited = compose.render_editable(event, context, language, event.subject, event.body)
+    assert edited.subject == shipped.subject
+    assert _paragraphs(edited.text) == _paragraphs(shipped.text)
+
+
+def test_customer_mails_name_the_status_as_customers_see_it(helpdesk):
+    """A status's staff name (“Waiting for customer”) stays on the desk; a customer's
+    mail says “Waiting for your reply”, as the shipped files and pages do."""
+    from wagtail_tickets.models import Status
+
+    status = Status.objects.get(kind=Status.Kind.WAITING)
+    assert status.customer_name and status.customer_name != status.name
+    customer_events = [
+        e
+        for e in events.EVENTS
+        if e.group == events.CUSTOMER_TICKET and "ticket_status" in e.by_name
+    ]
+    assert len(customer_events) >= 4
+    for event in customer_events:
+        with translation.override("en"):
+            context = samples.sample(event)
+            context["ticket"].status = status
+            values = event.values(context)
+        assert values["ticket_status"] == status.customer_label, event.name
+    staff = events.get("customer_replied")
+    with translation.override("en"):
+        context = samples.sample(staff)
+        context["ticket"].status = status
+        assert staff.values(context)["ticket_status"] == str(status)
+
+
 def test_a_confirmation_without_show_details_repeats_nothing(helpdesk):
     """As in the shipped files, a context that does not say the submission may be
     repeated (``show_details`` missing) gets the mail that repeats nothing."""

@@ -188,7 +188,7 @@ def _replies(context):
         lines.append(reply.body)
         names = _attachment_names(reply)
         if names:
-            lines.append(gettext("Attachments:") + " " + names)
+            lines += ["", gettext("Attachments:") + " " + names]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -335,13 +335,27 @@ REASON = P(
     "reason", _("The reason staff gave (empty when none)"), lambda c: _attr(_entry(c), "reason")
 )
 
+def _customer_status(context):
+    status = _ticket(context).status
+    return status.customer_label if status is not None else ""
+
+
+#: What mail to customers says of a ticket: its status by the name customers see
+#: (``Status.customer_name``), never the staff's name for it.
+CUSTOMER_TICKET_FIELDS = tuple(
+    P("ticket_status", _("The ticket's status, by the name customers see"), _customer_status)
+    if p.name == "ticket_status"
+    else p
+    for p in TICKET
+)
+
 #: The confirmation of a new ticket repeats what was typed only where it may
 #: (``submitted``): name and subject are empty otherwise.
 CONFIRMATION_TICKET = tuple(
     Placeholder(p.name, p.label, submitted(p.value))
     if p.name in ("ticket_subject", "customer_name")
     else p
-    for p in TICKET
+    for p in CUSTOMER_TICKET_FIELDS
 )
 
 HELLO = _("Hello {{ customer_name }},")
@@ -412,12 +426,13 @@ EVENTS = (
         group=CUSTOMER_TICKET,
         recipients=_("The ticket's customer"),
         language=TICKET_LANGUAGE,
-        placeholders=(*TICKET, TICKET_LINK, *MESSAGE),
+        placeholders=(*CUSTOMER_TICKET_FIELDS, TICKET_LINK, *MESSAGE),
         subject=_("[{{ ticket_code }}] New reply: {{ ticket_subject }}"),
         body=_body(
             HELLO,
             _("There is a new reply on your ticket {{ ticket_code }}:"),
             "{{ message_text }}",
+            _("Status: {{ ticket_status }}"),
             _("Read the conversation and reply:\n{{ ticket_link }}"),
         ),
         ticket_preview=True,
@@ -429,7 +444,7 @@ EVENTS = (
         recipients=_("The ticket's customer"),
         language=TICKET_LANGUAGE,
         placeholders=(
-            *TICKET,
+            *CUSTOMER_TICKET_FIELDS,
             TICKET_LINK,
             P(
                 "rating_links",
@@ -459,7 +474,7 @@ EVENTS = (
         group=CUSTOMER_TICKET,
         recipients=_("The ticket's customer"),
         language=TICKET_LANGUAGE,
-        placeholders=(*TICKET, TICKET_LINK),
+        placeholders=(*CUSTOMER_TICKET_FIELDS, TICKET_LINK),
         subject=_("[{{ ticket_code }}] Closed: {{ ticket_subject }}"),
         body=_body(
             HELLO,
@@ -515,9 +530,10 @@ EVENTS = (
             HELLO,
             _(
                 "Your tickets below have been merged into {{ target_code }}; "
-                "the conversation continues there.\n{{ merged_tickets }}"
+                "the conversation continues there."
             ),
-            _("Read the conversation and reply: {{ target_link }}"),
+            "{{ merged_tickets }}",
+            _("Read the conversation and reply:\n{{ target_link }}"),
         ),
         ticket_preview=True,
     ),

@@ -1,9 +1,10 @@
 """A random helpdesk history made through the workflow, and the analytics' figures
 computed from it in plain Python, independently of ``wagtail_tickets.analytics``.
 
-The history spreads over the last ``DAYS`` days; a share of its moments falls within
-minutes of the site's midnights, and around its daylight-saving changes, where a day's
-figures are easiest to get wrong.
+The history spreads over the last ``DAYS`` days, or further back to the latest
+daylight-saving change in the months without one; a share of its moments falls within
+minutes of the site's midnights, and around those changes, where a day's figures are
+easiest to get wrong.
 """
 
 import random
@@ -19,6 +20,7 @@ from wagtail_tickets import workflow
 from wagtail_tickets.models import Message, Priority, Rating, Status, Ticket
 
 DAYS = 75
+YEAR = 370
 
 
 class History:
@@ -62,7 +64,7 @@ class History:
             )
             for n, target in enumerate([(30, 600), (None, 240), (120, None), (None, None)])
         ]
-        self.transitions = self.find_transitions()
+        self.days, self.transitions = self.find_transitions()
         self.resolved = Status.first_of_kind(Status.Kind.RESOLVED)
         self.waiting = Status.first_of_kind(Status.Kind.WAITING)
 
@@ -86,9 +88,11 @@ class History:
         return min(candidate, self.now - timedelta(seconds=rng.randint(1, 3000)))
 
     def find_transitions(self):
-        """The instants of the zone's offset changes within the history."""
+        """How many days the history spans, and the instants of the zone's offset
+        changes within it: ``DAYS``, or enough to reach the latest change (from about
+        January to March there is none in the last ``DAYS`` days)."""
         found = []
-        moment = self.now - timedelta(days=DAYS + 5)
+        moment = self.now - timedelta(days=YEAR)
         previous = moment.astimezone(self.zone).utcoffset()
         while moment < self.now:
             moment += timedelta(minutes=15)
@@ -96,7 +100,11 @@ class History:
             if offset != previous:
                 found.append(moment)
                 previous = offset
-        return found
+        days = DAYS
+        if found and found[-1] < self.now - timedelta(days=DAYS):
+            days = (self.now - found[-1]).days + 5
+        start = self.now - timedelta(days=days + 5)
+        return days, [moment for moment in found if moment >= start]
 
     # -- the history -------------------------------------------------------------------------
 
@@ -132,7 +140,7 @@ class History:
         rng = self.rng
         department = rng.choice(self.departments)
         customer = rng.choice([*self.customers, None])
-        opened = self.now - timedelta(days=rng.uniform(2, DAYS))
+        opened = self.now - timedelta(days=rng.uniform(2, self.days))
         opened = self.moment(opened - timedelta(hours=2), spread_hours=2)
         extra = {}
         if customer is None:

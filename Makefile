@@ -34,7 +34,7 @@ help:
 	@echo "make wheel            build the sdist and wheel into dist/"
 	@echo "make bench            run the benchmark (BENCH_ARGS=...)"
 	@echo "make load             the production shape under load and faults (LOAD_ARGS=...)"
-	@echo "make lint             ruff check"
+	@echo "make lint             ruff check and ruff format --check"
 
 $(VPY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -97,6 +97,7 @@ load: $(STAMP)
 
 lint: $(STAMP)
 	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -468,6 +468,7 @@ def bulk_tickets(departments, count, customers, agents_by_department, shape):
         if shape.keyword_share is None:
             return rng.choice(PRODUCTS)
         return KEYWORD if rng.random() < shape.keyword_share else rng.choice(others)
+
     priorities = list(Priority.objects.all())
     now = timezone.now()
     products = ["Hosting", "Domains", "Mail"]
@@ -788,8 +789,10 @@ def reuse_fixture():
     agent_departments = StaffMember.departments.through.objects.filter(
         staffmember__user__username="agent01"
     ).count()
-    shape = "helpdesk" if agent_departments == SHAPES["helpdesk"].departments_per_agent else (
-        "realistic"
+    shape = (
+        "helpdesk"
+        if agent_departments == SHAPES["helpdesk"].departments_per_agent
+        else ("realistic")
     )
     customer = User.objects.get(username="customer")
     in_agent_departments = Ticket.objects.filter(department=departments[1]).order_by("pk")
@@ -1577,9 +1580,7 @@ def scenario_mail_ingest(fx):
         fetch_seconds.append(time.perf_counter() - started)
         if report.errors or report.taken != MAIL_BATCH:
             raise SystemExit(f"mail_ingest: {report}")
-        request.extra["mail_per_s"] = round(
-            MAIL_BATCH * len(fetch_seconds) / sum(fetch_seconds), 1
-        )
+        request.extra["mail_per_s"] = round(MAIL_BATCH * len(fetch_seconds) / sum(fetch_seconds), 1)
         return _Done()
 
     request.extra = {"mail_batch": MAIL_BATCH}

@@ -175,9 +175,7 @@ def scene(helpdesk, department, customer, site_settings):
     pack = IncidentPack.objects.create(name="Starter", incidents=5)
     billing.grant_pack(customer, pack)
     billing.deposit(customer, Decimal("100.00"), reason="Order 1")
-    Mailbox.objects.create(
-        name="support", address="support@example.com", department=department
-    )
+    Mailbox.objects.create(name="support", address="support@example.com", department=department)
     # Searches reach the full-text index only when it holds something.
     factories.index_tickets(ticket)
     return {
@@ -211,9 +209,9 @@ def _admin_urls(scene):
             if param in values:
                 kwargs[param] = values[param]
             elif param in PARAM_MODELS:
-                kwargs[param] = PARAM_MODELS[param].objects.order_by("pk").values_list(
-                    "pk", flat=True
-                )[0]
+                kwargs[param] = (
+                    PARAM_MODELS[param].objects.order_by("pk").values_list("pk", flat=True)[0]
+                )
             elif model is Ticket:
                 kwargs[param] = ticket.pk
             else:
@@ -294,9 +292,7 @@ class Fuzzer:
 
     def post(self, url, data, raw=None):
         if raw is not None:
-            response = self.client.post(
-                url, raw, content_type="application/x-www-form-urlencoded"
-            )
+            response = self.client.post(url, raw, content_type="application/x-www-form-urlencoded")
             return self.check(response, f"POST {url} {raw}")
         return self.check(self.client.post(url, data), f"POST {url} {_short(data)}")
 

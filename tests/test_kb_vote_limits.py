@@ -1,4 +1,4 @@
-""""Was this helpful?" answers are limited per IP address and article, whatever cookie
+""" "Was this helpful?" answers are limited per IP address and article, whatever cookie
 the voter sends, and the limit holds under concurrency."""
 
 import pytest

@@ -50,9 +50,7 @@ def test_find_my_ticket_links_come_from_the_site_record(public_site, helpdesk, d
     factories.open_ticket_with_token(department, customer_email="ann@example.com")
     mail.outbox.clear()
 
-    response = Client().post(
-        f"{helpdesk.url}lookup/", {"email": "ann@example.com"}, HTTP_HOST=EVIL
-    )
+    response = Client().post(f"{helpdesk.url}lookup/", {"email": "ann@example.com"}, HTTP_HOST=EVIL)
 
     assert response.status_code == 302
     [message] = mail.outbox
@@ -184,11 +182,11 @@ def test_agent_opened_ticket_confirmation_keeps_the_details(department, agent, c
 def test_subjects_and_bodies_are_plain_text_not_html_escaped(department, agent, commit):
     with commit():
         ticket = factories.open_ticket(
-            department, subject="Q&A <page> \"quotes\" it's", body="A & B < C"
+            department, subject='Q&A <page> "quotes" it\'s', body="A & B < C"
         )
     staff = [m for m in mail.outbox if m.to == [agent.email]]
     [new_ticket] = staff
-    assert new_ticket.subject.endswith("Q&A <page> \"quotes\" it's")
+    assert new_ticket.subject.endswith('Q&A <page> "quotes" it\'s')
     assert "&amp;" not in new_ticket.subject and "&lt;" not in new_ticket.subject
     assert "A & B < C" in new_ticket.body
     mail.outbox.clear()

@@ -56,14 +56,18 @@ def staffed_ticket(department, agent, settings):
 
 
 def opened(ticket):
-    return {"event": "ticket_opened", "ticket_id": ticket.pk,
-            "message_id": ticket.messages.first().pk}
+    return {
+        "event": "ticket_opened",
+        "ticket_id": ticket.pk,
+        "message_id": ticket.messages.first().pk,
+    }
 
 
 def retries(queue):
     # Changing settings.TASKS makes a new backend: read the one in use now.
     return [
-        r for r in task_backends["default"].results
+        r
+        for r in task_backends["default"].results
         if r.task.name in ("send_notification", "mail_customer_replies")
     ]
 
@@ -120,7 +124,9 @@ def test_without_a_worker_the_error_is_raised_as_before(department, agent, setti
 def test_the_staff_mail_about_a_customer_reply_is_retried(queue, staffed_ticket, settings):
     settings.WAGTAIL_TICKETS_REPLY_DIGEST_SECONDS = 300
     reply = workflow.post_reply(
-        staffed_ticket, body="Still broken, see the log", author_name="Ann",
+        staffed_ticket,
+        body="Still broken, see the log",
+        author_name="Ann",
         author_email="ann@example.com",
     )
     task_backends["default"].clear()

@@ -22,6 +22,7 @@ def agent(department):
     user = factories.make_agent("agent", departments=[department])
     return factories.grant(user, "assign_ticket", "change_ticket_fields")
 
+
 LINK_RE = re.compile(r"https?://[^\s<>\"]+/access/[A-Za-z0-9_:-]+/")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 FAILING_BACKENDS = [

@@ -29,6 +29,7 @@ def agent(department):
     user = factories.make_agent("agent", departments=[department])
     return factories.grant(user, "assign_ticket", "change_ticket_fields")
 
+
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 

@@ -135,9 +135,7 @@ def test_auto_assign_without_candidates_leaves_it_unassigned(department):
 def test_auto_assignment_is_logged_as_automatic(department, team):
     set_strategy(department, DepartmentPage.Assignment.ROUND_ROBIN)
     ticket = factories.open_ticket(department)
-    entry = TicketLogEntry.objects.get(
-        action="wagtail_tickets.ticket.assign", ticket_id=ticket.pk
-    )
+    entry = TicketLogEntry.objects.get(action="wagtail_tickets.ticket.assign", ticket_id=ticket.pk)
     assert entry.data["automatic"] is True
 
 

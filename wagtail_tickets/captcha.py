@@ -82,7 +82,6 @@ class TokenReused(Exception):
     """The form's signed start time was sent before: a replayed submission."""
 
 
-
 def purges_expired_tokens(token_hash):
     return int(token_hash[:8], 16) % PURGE_ONE_IN == 0
 

@@ -82,8 +82,7 @@ def _mail(ticket_id, messages, more):
             try:
                 if mail_retry.schedule(
                     tasks.mail_customer_replies,
-                    {"ticket_id": ticket_id, "message_ids": [m.pk for m in messages],
-                     "more": more},
+                    {"ticket_id": ticket_id, "message_ids": [m.pk for m in messages], "more": more},
                     attempt=1,
                 ):
                     return 0

@@ -41,9 +41,7 @@ PHRASES = {
     },
     "overdue": {
         "year": lambda n: ngettext("overdue by %(count)d year", "overdue by %(count)d years", n),
-        "month": lambda n: ngettext(
-            "overdue by %(count)d month", "overdue by %(count)d months", n
-        ),
+        "month": lambda n: ngettext("overdue by %(count)d month", "overdue by %(count)d months", n),
         "week": lambda n: ngettext("overdue by %(count)d week", "overdue by %(count)d weeks", n),
         "day": lambda n: ngettext("overdue by %(count)d day", "overdue by %(count)d days", n),
         "hour": lambda n: ngettext("overdue by %(count)d hour", "overdue by %(count)d hours", n),

@@ -91,8 +91,9 @@ def schedule(task, kwargs, attempt, sent=()):
     task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
         **kwargs, attempt=attempt, sent=list(sent)
     )
-    logger.warning("Mail server unavailable: %s retried in %s s (try %s)", task.name, delay,
-                   attempt + 1)
+    logger.warning(
+        "Mail server unavailable: %s retried in %s s (try %s)", task.name, delay, attempt + 1
+    )
     return True
 
 

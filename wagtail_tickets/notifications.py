@@ -26,9 +26,7 @@ def send(template, context, recipients, language, reply_to=None):
     if mail_retry.already_sent(key):
         return 0
     composed = compose.compose(template, context, language)
-    message = composed.message(
-        from_email(), recipients, reply_to=[reply_to] if reply_to else None
-    )
+    message = composed.message(from_email(), recipients, reply_to=[reply_to] if reply_to else None)
     # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
     sent = mail_headers.send(message, template, context)
     mail_retry.mark_sent(key)
@@ -110,9 +108,7 @@ def confirmation_echoes_details(ticket, message):
 def ticket_opened(ticket, message):
     send(
         "ticket_opened_customer",
-        _context(
-            ticket, message, show_details=confirmation_echoes_details(ticket, message)
-        ),
+        _context(ticket, message, show_details=confirmation_echoes_details(ticket, message)),
         [ticket.customer_email],
         ticket.language,
     )
@@ -208,7 +204,7 @@ def status_changed(ticket, new_status):
 
 
 def rating_links(ticket, helpdesk):
-    """"How did we do?": one signed link per score for the last public staff reply."""
+    """ "How did we do?": one signed link per score for the last public staff reply."""
     if helpdesk is None:
         return []
     last = (

@@ -70,7 +70,8 @@ def check_stored(shape, ledger, report):
         f"{len(accepted)} answered 302; missing {missing[:5]}, stored twice {twice[:5]}",
     )
     wrong_code = [
-        (m, code, by_code.get(f"Load {m}")) for m, _, _, code in accepted
+        (m, code, by_code.get(f"Load {m}"))
+        for m, _, _, code in accepted
         if code and by_code.get(f"Load {m}") != code
     ]
     report.check(
@@ -95,9 +96,7 @@ def check_stored(shape, ledger, report):
     )
     report.check("no ticket without its first message", not empty, str(empty[:5]))
     counts = [t for t in tickets if t["message_count"] != t["messages"]]
-    report.check(
-        "message_count matches the stored messages", not counts, str(counts[:3])
-    )
+    report.check("message_count matches the stored messages", not counts, str(counts[:3]))
     behind = _rows(
         shape,
         "select c.prefix, c.last_number, max(split_part(t.code, '-', 2)::bigint) as top "
@@ -138,8 +137,7 @@ def check_mail(shape, ledger, report, since):
     if states.get("FAILED"):
         failed = _rows(
             shape,
-            f"select task_path, exception_class_path from {TASKS} where status = 'FAILED' "
-            "limit 5",
+            f"select task_path, exception_class_path from {TASKS} where status = 'FAILED' limit 5",
         )
         report.check("failed tasks", False, str(failed))
     mails = shape.mails()
@@ -179,8 +177,10 @@ def check_mail(shape, ledger, report, since):
     for mail in mails:
         for marker in set(_markers(mail["body"], ledger.run)):
             bodies[marker] += 1
-    for kind, rows in (("agent reply", ledger.agent_replies),
-                       ("customer reply", ledger.customer_replies)):
+    for kind, rows in (
+        ("agent reply", ledger.agent_replies),
+        ("customer reply", ledger.customer_replies),
+    ):
         accepted = [r[0] for r in rows if r[2] == 302]
         if accepted:
             bad = [(m, bodies[m]) for m in accepted if bodies[m] != 1]

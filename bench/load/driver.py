@@ -203,9 +203,23 @@ class Visitor:
 
 
 class Load:
-    def __init__(self, base_url, *, run, duration, submit_rate, read_rate, agents,
-                 reply_share=0.3, attach_share=0.2, min_fill=3.0, max_visitors=400, max_inflight=24,
-                 departments=("general", "technical"), seed=1):
+    def __init__(
+        self,
+        base_url,
+        *,
+        run,
+        duration,
+        submit_rate,
+        read_rate,
+        agents,
+        reply_share=0.3,
+        attach_share=0.2,
+        min_fill=3.0,
+        max_visitors=400,
+        max_inflight=24,
+        departments=("general", "technical"),
+        seed=1,
+    ):
         self.base_url = base_url
         self.origin = "https://" + base_url.split("://", 1)[1]
         self.duration = duration
@@ -286,9 +300,7 @@ class Load:
             else:
                 log = (f"log line {marker}\n" * 200).encode()
                 files = [("attachments", ("app.log", log, "text/plain"))]
-        response = await visitor.request(
-            "submit", "POST", path, data=fields, files=files
-        )
+        response = await visitor.request("submit", "POST", path, data=fields, files=files)
         status = response.status_code if response is not None else 0
         code = None
         link = None
@@ -346,8 +358,12 @@ class Load:
             "agent_login",
             "POST",
             "/admin/login/",
-            data={"csrfmiddlewaretoken": token, "username": username, "password": password,
-                  "next": "/admin/"},
+            data={
+                "csrfmiddlewaretoken": token,
+                "username": username,
+                "password": password,
+                "next": "/admin/",
+            },
         )
         return response is not None and response.status_code == 302
 
@@ -459,8 +475,11 @@ class Load:
             async def send(visitor, fields):
                 marker = self.marker("b")
                 fields.update(
-                    name="Burst", email=f"{marker}@load.example", subject=f"Load {marker}",
-                    message=f"Burst ({marker}).", website="",
+                    name="Burst",
+                    email=f"{marker}@load.example",
+                    subject=f"Load {marker}",
+                    message=f"Burst ({marker}).",
+                    website="",
                 )
                 response = await visitor.request("burst_submit", "POST", path, data=fields)
                 status = response.status_code if response is not None else 0

@@ -77,14 +77,13 @@ class Memory(threading.Thread):
         bad = []
         for name, values in self.samples.items():
             # The first minute of a process is its warm-up (imports, templates, caches).
-            settled = values[min(len(values) - 1, 30):] if len(values) > 40 else values
+            settled = values[min(len(values) - 1, 30) :] if len(values) > 40 else values
             growth = max(settled) - settled[0]
             rows[name] = (round(values[0]), round(max(values)), round(growth))
             if max(values) > RSS_LIMIT_MIB or (len(values) > 40 and growth > RSS_GROWTH_MIB):
                 bad.append(name)
         report.check(
-            f"worker memory bounded (< {RSS_LIMIT_MIB} MiB, settled growth < "
-            f"{RSS_GROWTH_MIB} MiB)",
+            f"worker memory bounded (< {RSS_LIMIT_MIB} MiB, settled growth < {RSS_GROWTH_MIB} MiB)",
             not bad,
             "; ".join(f"{n} first/max/growth {r[0]}/{r[1]}/{r[2]} MiB" for n, r in rows.items()),
         )
@@ -140,8 +139,9 @@ class Runner:
             f"{' '.join(figures['load_average_before'])} -> "
             f"{' '.join(figures['load_average_after'])}"
         )
-        self.log(f"  {'action':<16}{'n':>6}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-                 "  statuses")
+        self.log(
+            f"  {'action':<16}{'n':>6}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses"
+        )
         for action, row in figures["actions"].items():
             self.log(
                 f"  {action:<16}{row['n']:>6}{row['per_s']:>8}{row['p50_ms']:>9}"
@@ -195,8 +195,9 @@ class Runner:
                     f"select count(*) from wagtail_tickets_ticket where submitter_ip = '{ip}'"
                 )
             )
-            report.check("tickets stored from the address = the limit", stored == limit,
-                         str(stored))
+            report.check(
+                "tickets stored from the address = the limit", stored == limit, str(stored)
+            )
             pids = Counter()
             for line in (self.shape.tmp / "access.log").read_text().splitlines():
                 parts = line.split()
@@ -249,7 +250,8 @@ class Runner:
 
         def extra(report):
             during = [
-                (action, status) for t, action, status in load.stats.timeline
+                (action, status)
+                for t, action, status in load.stats.timeline
                 if window["from"] <= t <= window["to"] and action == "submit"
             ]
             ok = [s for _, s in during if s == 302]
@@ -302,7 +304,8 @@ class Runner:
             )
             settle = window["to"] + 10
             late = [
-                (action, status) for t, action, status in load.stats.timeline
+                (action, status)
+                for t, action, status in load.stats.timeline
                 if t > settle and (status >= 500 or status == 0)
             ]
             report.check(
@@ -311,7 +314,8 @@ class Runner:
                 f"{len(late)} failures after: {late[:5]}",
             )
             report.check(
-                "the task worker survived the restart", not worker_died,
+                "the task worker survived the restart",
+                not worker_died,
                 "it exited and was started again" if worker_died else "",
             )
 
@@ -321,15 +325,20 @@ class Runner:
 
     def main(self):
         o = self.options
-        scenarios = o.scenarios.split(",") if o.scenarios else (
-            ["steady", "worker_kill"] if o.short else ALL
+        scenarios = (
+            o.scenarios.split(",")
+            if o.scenarios
+            else (["steady", "worker_kill"] if o.short else ALL)
         )
         self.log(f"load average at start: {' '.join(uptime())} ({os.cpu_count()} CPUs)")
         self.shape.start()
         code, text = self.shape.deploy_check
         deploy = checks.Report("deploy")
-        deploy.check("manage.py check --deploy is clean with the production settings",
-                     code == 0, text.splitlines()[-1] if text else "")
+        deploy.check(
+            "manage.py check --deploy is clean with the production settings",
+            code == 0,
+            text.splitlines()[-1] if text else "",
+        )
         self.reports.append(deploy)
         asyncio.run(self.new_load("warmup", 0).warm_up())
         self.since = time.time()
@@ -373,14 +382,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--short", action="store_true", help="CI: steady load and worker_kill")
     parser.add_argument("--scenarios", help=f"comma-separated, from {','.join(ALL)}")
-    parser.add_argument("--duration", type=float, default=None,
-                        help="seconds of steady load (default 90; 20 with --short)")
-    parser.add_argument("--fault-duration", type=float, default=None,
-                        help="seconds of load around each fault (default 60; 30 with --short)")
-    parser.add_argument("--submit-rate", type=float, default=1.5,
-                        help="new ticket submissions started per second")
-    parser.add_argument("--read-rate", type=float, default=1.0,
-                        help="reading visitors (4 pages each) started per second")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds of steady load (default 90; 20 with --short)",
+    )
+    parser.add_argument(
+        "--fault-duration",
+        type=float,
+        default=None,
+        help="seconds of load around each fault (default 60; 30 with --short)",
+    )
+    parser.add_argument(
+        "--submit-rate", type=float, default=1.5, help="new ticket submissions started per second"
+    )
+    parser.add_argument(
+        "--read-rate",
+        type=float,
+        default=1.0,
+        help="reading visitors (4 pages each) started per second",
+    )
     parser.add_argument("--json", help="write figures and checks to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     options = parser.parse_args(argv)

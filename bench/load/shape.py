@@ -175,11 +175,26 @@ class Shape:
             if self.as_postgres:
                 shutil.chown(pg_dir, "postgres", "postgres")
             self._pg(
-                "initdb", "-D", str(self.pg_data), "-U", "postgres", "-A", "trust", "-E",
-                "UTF8", "--no-locale", "--no-sync",
+                "initdb",
+                "-D",
+                str(self.pg_data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
             )
         self._pg(
-            "pg_ctl", "-D", str(self.pg_data), "-l", str(pg_dir / "server.log"), "-w", "start",
+            "pg_ctl",
+            "-D",
+            str(self.pg_data),
+            "-l",
+            str(pg_dir / "server.log"),
+            "-w",
+            "start",
             "-o",
             f"-c listen_addresses=127.0.0.1 -p {self.ports['pg']} -k {pg_dir} "
             "-c max_connections=60 -c shared_buffers=64MB",
@@ -191,9 +206,23 @@ class Shape:
 
     def psql(self, sql):
         result = subprocess.run(
-            [str(self.pg_bin / "psql"), "-h", "127.0.0.1", "-p", str(self.ports["pg"]), "-U",
-             "postgres", "-d", "wagtail_tickets", "-XAtqc", sql],
-            capture_output=True, text=True, check=True, timeout=60,
+            [
+                str(self.pg_bin / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.ports["pg"]),
+                "-U",
+                "postgres",
+                "-d",
+                "wagtail_tickets",
+                "-XAtqc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         )
         return result.stdout
 
@@ -202,17 +231,37 @@ class Shape:
     def start_redis(self):
         proc = self._start(
             "redis",
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.ports["redis"]),
-             "--save", "", "--appendonly", "no", "--dir", str(self.tmp),
-             "--maxmemory", "128mb", "--maxmemory-policy", "allkeys-lru"],
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.ports["redis"]),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+                "--maxmemory",
+                "128mb",
+                "--maxmemory-policy",
+                "allkeys-lru",
+            ],
         )
         wait_for_port(self.ports["redis"], process=proc)
 
     def start_smtp(self):
         proc = self._start(
             "smtp",
-            [PYTHON, str(HERE / "smtp_sink.py"), "--port", str(self.ports["smtp"]),
-             "--dir", str(self.mail_dir)],
+            [
+                PYTHON,
+                str(HERE / "smtp_sink.py"),
+                "--port",
+                str(self.ports["smtp"]),
+                "--dir",
+                str(self.mail_dir),
+            ],
         )
         wait_for_port(self.ports["smtp"], process=proc)
 
@@ -222,11 +271,28 @@ class Shape:
     def start_web(self):
         proc = self._start(
             "web",
-            [PYTHON, "-m", "gunicorn", "--chdir", str(SITE), "example_site.wsgi",
-             "--workers", str(self.web_workers), "--bind", f"127.0.0.1:{self.ports['web']}",
-             "--timeout", "30", "--graceful-timeout", "5", "--backlog", "512",
-             "--access-logfile", str(self.tmp / "access.log"),
-             "--access-logformat", '%(p)s %(s)s %(m)s "%(U)s" %({x-forwarded-for}i)s %(M)s'],
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(SITE),
+                "example_site.wsgi",
+                "--workers",
+                str(self.web_workers),
+                "--bind",
+                f"127.0.0.1:{self.ports['web']}",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+                "--backlog",
+                "512",
+                "--access-logfile",
+                str(self.tmp / "access.log"),
+                "--access-logformat",
+                '%(p)s %(s)s %(m)s "%(U)s" %({x-forwarded-for}i)s %(M)s',
+            ],
         )
         wait_for_port(self.ports["web"], timeout=60, process=proc)
 
@@ -246,8 +312,17 @@ class Shape:
             "worker",
             # One supervisor slot: the same id each start, so a worker started after a
             # kill takes back the tasks its predecessor left running (helpdesk_worker).
-            [PYTHON, str(SITE / "manage.py"), "helpdesk_worker", "--interval", "0.2",
-             "--no-reload", "--no-startup-delay", "--worker-id", "load-1"],
+            [
+                PYTHON,
+                str(SITE / "manage.py"),
+                "helpdesk_worker",
+                "--interval",
+                "0.2",
+                "--no-reload",
+                "--no-startup-delay",
+                "--worker-id",
+                "load-1",
+            ],
             log_name="worker",
         )
         time.sleep(0.5)
@@ -273,9 +348,18 @@ class Shape:
         self.log(f"shape: temporary directory {self.tmp}")
         self.start_postgres()
         subprocess.run(
-            [str(self.pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.ports["pg"]),
-             "-U", "postgres", "wagtail_tickets"],
-            check=True, timeout=60,
+            [
+                str(self.pg_bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.ports["pg"]),
+                "-U",
+                "postgres",
+                "wagtail_tickets",
+            ],
+            check=True,
+            timeout=60,
         )
         self.start_redis()
         self.start_smtp()

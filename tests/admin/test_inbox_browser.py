@@ -26,9 +26,7 @@ def desk(live_site):  # noqa: F811 - the imported fixture
         "agent", departments=[tech, sales], first_name="Ada", last_name="Agent"
     )
     # Both departments: tickets go only to people who can see them (workflow.rules).
-    colleague = factories.make_agent(
-        "colleague", departments=[tech, sales], first_name="Cole"
-    )
+    colleague = factories.make_agent("colleague", departments=[tech, sales], first_name="Cole")
     high = Priority.objects.order_by("sort_order").last()
     subjects = [
         ("Printer is on fire", tech),

@@ -119,12 +119,14 @@ def test_entries_of_a_deleted_ticket_stay_for_those_who_see_all(scene, superuser
     code = tech_ticket.code
     Ticket.objects.filter(pk=tech_ticket.pk).delete()
     assert TicketLogEntry.objects.filter(label__startswith=code).exists()
-    assert not TicketLogEntry.objects.viewable_by_user(tech_agent).filter(
-        label__startswith=code
-    ).exists()
-    assert TicketLogEntry.objects.viewable_by_user(superuser).filter(
-        label__startswith=code
-    ).exists()
+    assert (
+        not TicketLogEntry.objects.viewable_by_user(tech_agent)
+        .filter(label__startswith=code)
+        .exists()
+    )
+    assert (
+        TicketLogEntry.objects.viewable_by_user(superuser).filter(label__startswith=code).exists()
+    )
 
 
 def test_migration_moves_existing_ticket_entries(scene, django_db_setup):
@@ -161,9 +163,7 @@ def test_a_ticket_entry_with_an_unregistered_action_is_refused(scene):
     assert not TicketLogEntry.objects.filter(action="wagtail_tickets.no_such_action").exists()
 
 
-def test_logging_an_agents_action_checks_no_foreign_key_rows(
-    scene, django_assert_num_queries
-):
+def test_logging_an_agents_action_checks_no_foreign_key_rows(scene, django_assert_num_queries):
     tech_agent, _sales_agent, tech_ticket, _sales_ticket = scene
     with django_assert_num_queries(1) as captured:
         TicketLogEntry.objects.log_action(

@@ -712,9 +712,7 @@ def test_new_ticket_for_an_existing_account(
     first = ticket.messages.get()
     assert first.source == Message.Source.STAFF
     assert first.attachments.count() == 1
-    entry = TicketLogEntry.objects.get(
-        action="wagtail_tickets.ticket.create", ticket_id=ticket.pk
-    )
+    entry = TicketLogEntry.objects.get(action="wagtail_tickets.ticket.create", ticket_id=ticket.pk)
     assert entry.user == agent
     customer_mail = [m for m in mail.outbox if m.to == ["alice@example.com"]]
     assert customer_mail and ticket.code in customer_mail[0].body

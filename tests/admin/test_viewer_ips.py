@@ -1,4 +1,4 @@
-""""Who viewed" shows colleagues' IP addresses to managers only ("view all departments")."""
+""" "Who viewed" shows colleagues' IP addresses to managers only ("view all departments")."""
 
 import pytest
 from django.test import Client

@@ -36,9 +36,7 @@ FIELDS = [
 @pytest.fixture
 def portal(live_site):
     helpdesk = factories.make_helpdesk()
-    department = factories.make_department(
-        helpdesk, title="Devices", prefix="DEV", fields=FIELDS
-    )
+    department = factories.make_department(helpdesk, title="Devices", prefix="DEV", fields=FIELDS)
     factories.site_settings(captcha_mode="none")
     customer = factories.make_user(
         "carol", email="carol@example.com", first_name="Carol", password=PASSWORD
@@ -127,9 +125,7 @@ def test_header_leads_everywhere_and_shows_the_keyboard_focus(
 
     nav.get_by_role("link", name="Support centre").click()
     expect(page).to_have_url(base + helpdesk.url)
-    expect(nav.get_by_role("link", name="Support centre")).to_have_attribute(
-        "aria-current", "page"
-    )
+    expect(nav.get_by_role("link", name="Support centre")).to_have_attribute("aria-current", "page")
 
     log_in(page, base)
     page.goto(base + department.url)
@@ -292,10 +288,13 @@ def test_conversation_comes_first_on_a_phone_and_beside_the_details_on_a_laptop(
     background, text = badge.evaluate(
         "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]"
     )
-    as_hex = ["#" + "".join(f"{int(n):02x}" for n in re.findall(r"\d+", c)[:3]) for c in (
-        background,
-        text,
-    )]
+    as_hex = [
+        "#" + "".join(f"{int(n):02x}" for n in re.findall(r"\d+", c)[:3])
+        for c in (
+            background,
+            text,
+        )
+    ]
     assert colours.contrast_ratio(*as_hex) >= 4.5
     screenshot(phone, "portal-ticket-390")
 

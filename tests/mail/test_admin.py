@@ -81,9 +81,7 @@ def test_role_matrix_of_the_mailbox_screens(client, roles, imap_mailbox, role, s
             assert response["Location"] == reverse("wagtailadmin_home")
 
 
-@pytest.mark.parametrize(
-    "role", ["editor", "agent", "manager", "mailbox_manager", "superuser"]
-)
+@pytest.mark.parametrize("role", ["editor", "agent", "manager", "mailbox_manager", "superuser"])
 def test_mailboxes_appear_in_the_helpdesk_menu_only_for_those_allowed(roles, role):
     names = helpdesk_menu_names(roles[role])
     assert ("helpdesk_mailboxes" in names) == (role in ALLOWED)
@@ -143,9 +141,7 @@ def test_password_is_stored_encrypted_and_never_shown_back(client, roles, depart
         assert mailbox.password_encrypted not in page
 
 
-def test_an_empty_password_field_keeps_the_stored_password(
-    client, roles, department, imap_mailbox
-):
+def test_an_empty_password_field_keeps_the_stored_password(client, roles, department, imap_mailbox):
     client.force_login(roles["superuser"])
     data = form_data(name="imap", department=department.pk, host="127.0.0.1", security="plain")
     response = client.post(urls(imap_mailbox)["edit"], data)
@@ -154,9 +150,7 @@ def test_an_empty_password_field_keeps_the_stored_password(
     assert decrypt(imap_mailbox.password_encrypted) == PASSWORD
 
 
-def test_a_fetching_mailbox_needs_a_password_or_an_environment_variable(
-    client, roles, department
-):
+def test_a_fetching_mailbox_needs_a_password_or_an_environment_variable(client, roles, department):
     client.force_login(roles["superuser"])
     response = client.post(reverse("helpdesk_mailboxes:add"), form_data(department=department.pk))
     assert response.status_code == 200
@@ -194,9 +188,7 @@ def test_test_connection_reports_the_error_without_the_password(
 ):
     caplog.set_level(logging.DEBUG)
     client.force_login(roles["mailbox_manager"])
-    response = client.post(
-        reverse("helpdesk_mailboxes:test", args=[imap_mailbox.pk]), follow=True
-    )
+    response = client.post(reverse("helpdesk_mailboxes:test", args=[imap_mailbox.pk]), follow=True)
     page = response.content.decode()
     assert "The connection failed" in page
     assert PASSWORD not in page and PASSWORD not in caplog.text

@@ -60,9 +60,7 @@ def fetch_command(*names):
     return out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize(
-    "box", [imap_box, pop3_box], ids=["imap", "pop3"]
-)
+@pytest.mark.parametrize("box", [imap_box, pop3_box], ids=["imap", "pop3"])
 def test_fetch_turns_mail_into_tickets_and_deletes_it(dovecot, department, mail_site, box):
     mailbox = box(dovecot, department)
     dovecot.append(three_messages())

@@ -51,7 +51,7 @@ BODIES = {
     "message_with_single_byte_encoding.eml": "Это сообщение имеет неправильную кодировка.",
     "message_with_invalid_encoding.eml": "We offer loans to private individuals",
     "email_issue_82.eml": "Atención",
-    "message_with_utf8_char.eml": "this one \"✿\"",
+    "message_with_utf8_char.eml": 'this one "✿"',
     "message_with_koi8r_filename_attachments.eml": "Добрый день, уважаемые коллеги.",
     "message_with_rfc822_attachment.eml": "This is the attached email.",
     "message_with_many_multiparts_stripped_html.eml": "Sample Text Content",

@@ -111,9 +111,7 @@ def test_reply_on_a_merged_ticket_goes_to_the_target(mailbox, department, mailed
 # --- thread hijack ----------------------------------------------------------------------
 
 
-def test_stranger_quoting_a_code_gets_a_new_ticket_that_mentions_it(
-    mailbox, mailed_ticket, commit
-):
+def test_stranger_quoting_a_code_gets_a_new_ticket_that_mentions_it(mailbox, mailed_ticket, commit):
     raw = message(
         sender="mallory@evil.example",
         subject=f"Re: [{mailed_ticket.code}] VPN down",

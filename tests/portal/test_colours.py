@@ -85,13 +85,11 @@ def test_black_or_white_text_always_reaches_aa():
     the two reaches 4.58:1 on every colour (least where the ratios cross, at a luminance
     of about 0.179)."""
     worst = min(
-        colours.badge_contrast(_hex(rgb))
-        for rgb in itertools.product(range(0, 256, 5), repeat=3)
+        colours.badge_contrast(_hex(rgb)) for rgb in itertools.product(range(0, 256, 5), repeat=3)
     )
     assert 4.58 <= worst < 4.6
     assert all(
-        colours.meets_aa(_hex(rgb))
-        for rgb in itertools.product(range(0, 256, 15), repeat=3)
+        colours.meets_aa(_hex(rgb)) for rgb in itertools.product(range(0, 256, 15), repeat=3)
     )
 
 

@@ -59,7 +59,6 @@ def readable_on(colour):
 # --------------------------------------------------------------------------------------
 
 
-
 class HumanDates:
     """Wagtail's ``human_readable_date`` markup, built in Python for a page of rows.
 

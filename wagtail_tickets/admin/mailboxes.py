@@ -76,9 +76,7 @@ class MailboxForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Stored encrypted and never shown again. Leave empty to keep the stored one."),
     )
-    forget_password = forms.BooleanField(
-        label=_("Forget the stored password"), required=False
-    )
+    forget_password = forms.BooleanField(label=_("Forget the stored password"), required=False)
     department = DepartmentChoiceField(
         label=_("Department for new tickets"), queryset=DepartmentPage.objects.none()
     )

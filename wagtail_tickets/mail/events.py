@@ -335,6 +335,7 @@ REASON = P(
     "reason", _("The reason staff gave (empty when none)"), lambda c: _attr(_entry(c), "reason")
 )
 
+
 def _customer_status(context):
     status = _ticket(context).status
     return status.customer_label if status is not None else ""

@@ -131,9 +131,7 @@ class Mailbox(models.Model):
         ),
     )
     active = models.BooleanField(_("active"), default=True)
-    last_success_at = models.DateTimeField(
-        _("last success"), null=True, blank=True, editable=False
-    )
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True, editable=False)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     # A lock held in the database so that two fetches never read one box at once, on
@@ -166,8 +164,10 @@ class Mailbox(models.Model):
                 errors["host"] = _("Enter the mail server's name.")
             if not self.username:
                 errors["username"] = _("Enter the user name.")
-            if self.security == self.Security.PLAIN and self.host and not is_loopback_host(
-                self.host
+            if (
+                self.security == self.Security.PLAIN
+                and self.host
+                and not is_loopback_host(self.host)
             ):
                 errors["security"] = _(
                     "Without TLS the password would cross the network in clear text: use "
@@ -261,9 +261,7 @@ class InboundMail(models.Model):
         verbose_name_plural = _("received e-mails")
         default_permissions = ()
         constraints = [
-            models.UniqueConstraint(
-                fields=["mail_id", "sender_hash"], name="wt_inbound_mail_once"
-            )
+            models.UniqueConstraint(fields=["mail_id", "sender_hash"], name="wt_inbound_mail_once")
         ]
 
     def __str__(self):
@@ -321,9 +319,7 @@ class AutoReplyCounter(models.Model):
         verbose_name = _("automatic reply counter")
         verbose_name_plural = _("automatic reply counters")
         default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(fields=["email", "hour"], name="wt_auto_reply_hour")
-        ]
+        constraints = [models.UniqueConstraint(fields=["email", "hour"], name="wt_auto_reply_hour")]
 
     def __str__(self):
         return f"{self.email} {self.hour:%Y-%m-%d %H}: {self.count}"

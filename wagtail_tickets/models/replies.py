@@ -97,9 +97,9 @@ class ReplyDraft(models.Model):
 PLACEHOLDERS = {
     "{customer_name}": lambda ticket, agent: ticket.customer_name,
     "{ticket_code}": lambda ticket, agent: ticket.code,
-    "{agent_name}": lambda ticket, agent: (agent.get_full_name() or agent.get_username())
-    if agent
-    else "",
+    "{agent_name}": lambda ticket, agent: (
+        (agent.get_full_name() or agent.get_username()) if agent else ""
+    ),
     "{department}": lambda ticket, agent: ticket.department.title if ticket.department else "",
 }
 

@@ -54,9 +54,7 @@ def _site_helpdesk(request):
     site = Site.find_for_request(request)
     if site is None:
         return None
-    key = (
-        f"wagtail_tickets:nav_helpdesk:{page_tree_generation()}:{site.pk}:{request.get_host()}"
-    )
+    key = f"wagtail_tickets:nav_helpdesk:{page_tree_generation()}:{site.pk}:{request.get_host()}"
     found = _cache().get(key)
     if found is None:
         helpdesk = HelpdeskPage.objects.live().in_site(site).order_by("path").first()

@@ -136,9 +136,7 @@ def form(request, page):
                     ticket_form,
                     submitter,
                     SubmissionLimits.from_settings(site_settings),
-                    start_token=(
-                        data.get(captcha.STARTED_FIELD) if mode == "honeypot" else None
-                    ),
+                    start_token=(data.get(captcha.STARTED_FIELD) if mode == "honeypot" else None),
                 )
             except RateLimited as error:
                 ticket_form.add_error(None, str(error))

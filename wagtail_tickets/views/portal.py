@@ -259,7 +259,8 @@ def _conversation(request, ticket):
     oldest = messages_[0].pk
     query = {k: v for k, v in request.GET.items() if k not in ("before", "messages")}
     older = {
-        "url": "?" + urlencode({**query, "messages": len(messages_) + MESSAGES_SHOWN})
+        "url": "?"
+        + urlencode({**query, "messages": len(messages_) + MESSAGES_SHOWN})
         + f"#message-{oldest}",
         "fetch_url": "?" + urlencode({"before": oldest}),
         "step": MESSAGES_SHOWN,

@@ -37,4 +37,3 @@ def submitter_info(request, page):
         "referrer": request.META.get("HTTP_REFERER", ""),
         "source_page": page.get_url(request) or "",
     }
-

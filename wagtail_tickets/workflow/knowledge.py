@@ -252,9 +252,7 @@ def _copy_into_library(items, model, refusal, finish, user, created):
 
     # Checked against the collection the user may add to; kept in its private drafts
     # collection until the article is published.
-    collection = drafts_collection(
-        _collection(user, policy_registry.get_by_type(model), refusal)
-    )
+    collection = drafts_collection(_collection(user, policy_registry.get_by_type(model), refusal))
     copies = []
     for attachment, content, name, _is in items:
         copy = model(

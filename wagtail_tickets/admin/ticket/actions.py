@@ -109,9 +109,7 @@ class TranscriptView(TicketMixin, View):
         from ... import background, tasks, transcripts
 
         language = get_language()
-        name = transcripts.transcript_name(
-            self.ticket, include_notes=staff_copy, language=language
-        )
+        name = transcripts.transcript_name(self.ticket, include_notes=staff_copy, language=language)
         if transcripts.stored(name):
             response = FileResponse(transcripts.open_stored(name), content_type="application/pdf")
             return self.pdf_response(response)
@@ -133,7 +131,7 @@ def request_url(view):
 
 
 class TranscriptPendingView(WagtailAdminTemplateMixin, TemplateView):
-    """"Your PDF is being prepared": the same link serves it once it is made."""
+    """ "Your PDF is being prepared": the same link serves it once it is made."""
 
     template_name = "wagtail_tickets/admin/transcript_pending.html"
     page_title = _("PDF transcript")

@@ -105,9 +105,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
                 # The agent's kept draft, if any, rides along rather than costing a query.
                 **{
                     f"wt_draft_{name}": Subquery(
-                        ReplyDraft.objects.filter(ticket=OuterRef("pk"), user=user).values(name)[
-                            :1
-                        ]
+                        ReplyDraft.objects.filter(ticket=OuterRef("pk"), user=user).values(name)[:1]
                     )
                     for name in ("body", "is_internal", "updated_at")
                 },
@@ -460,7 +458,7 @@ def fields_posted(data):
 
 
 class ReplyView(TicketDetailView):
-    """"Send reply" / "Add internal note": the reply, and the fields the agent changed.
+    """ "Send reply" / "Add internal note": the reply, and the fields the agent changed.
 
     Also "Insert" of a saved reply without JavaScript: the page again, with the text
     added to what was typed and nothing sent.
@@ -486,8 +484,7 @@ class ReplyView(TicketDetailView):
                 form.add_error(
                     "new_status",
                     gettext(
-                        "The ticket's fields say “%(fields)s” and this says “%(here)s”: "
-                        "choose one."
+                        "The ticket's fields say “%(fields)s” and this says “%(here)s”: choose one."
                     )
                     % {"fields": chosen, "here": new_status},
                 )
@@ -590,7 +587,7 @@ def request_value(request, name):
 
 
 class UpdateFieldsView(ReplyView):
-    """"Save" beside the fields: applies them; a reply being typed is kept as a draft."""
+    """ "Save" beside the fields: applies them; a reply being typed is kept as a draft."""
 
     http_method_names = ["post"]
 

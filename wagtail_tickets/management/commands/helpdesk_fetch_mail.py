@@ -37,9 +37,7 @@ class Command(BaseCommand):
             mailboxes = mailboxes.filter(name__in=names)
             missing = set(names) - {m.name for m in mailboxes}
             if missing:
-                raise CommandError(
-                    "No IMAP or POP3 mailbox named: " + ", ".join(sorted(missing))
-                )
+                raise CommandError("No IMAP or POP3 mailbox named: " + ", ".join(sorted(missing)))
         else:
             mailboxes = mailboxes.filter(active=True)
         failed = False

@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep", action="store_true", help="Leave the old copies where they are."
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Only say what would be moved."
-        )
+        parser.add_argument("--dry-run", action="store_true", help="Only say what would be moved.")
 
     def handle(self, *args, keep=False, dry_run=False, **options):
         target = Attachment._meta.get_field("file").storage
@@ -44,6 +42,4 @@ class Command(BaseCommand):
                     default_storage.delete(name)
             moved += 1
         verb = "Would move" if dry_run else "Moved"
-        self.stdout.write(
-            f"{verb} {moved} file(s); {already} already in place; {missing} missing."
-        )
+        self.stdout.write(f"{verb} {moved} file(s); {already} already in place; {missing} missing.")

@@ -122,9 +122,7 @@ if db_worker is not None:
                 except (OperationalError, InterfaceError) as error:
                     if not database_unavailable(error):
                         raise
-                    logger.warning(
-                        "Database unavailable (%s); trying again in %.0f s", error, wait
-                    )
+                    logger.warning("Database unavailable (%s); trying again in %.0f s", error, wait)
                     _close_connections()
                     # A task interrupted by the outage may be left running: look again.
                     requeued = False

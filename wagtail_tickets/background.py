@@ -76,14 +76,14 @@ def stores_in_database(task):
     """Whether ``task.enqueue()`` writes a row of the workflow's database, which then
     commits or rolls back with the workflow's transaction."""
     try:
-        from django_tasks_db import DatabaseBackend
-        from django_tasks_db.models import DBTaskResult
-    except (ImportError, RuntimeError):  # not installed, or not in INSTALLED_APPS
-        return False
-    try:
         backend = task.get_backend()
     except Exception:  # an unknown backend alias: enqueue() will say so
         return False
+    if type(backend).__module__.partition(".")[0] != "django_tasks_db":
+        return False  # cheap: every write asks, and most sites run another backend
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
     return isinstance(backend, DatabaseBackend) and (
         router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
     )

@@ -204,16 +204,15 @@ class Shape:
         if (self.pg_data / "postmaster.pid").exists():
             self._pg("pg_ctl", "-D", str(self.pg_data), "-m", mode, "-w", "stop", check=False)
 
+    def pg_client(self, program):
+        """A PostgreSQL client program with the shape's server and user."""
+        port = str(self.ports["pg"])
+        return [str(self.pg_bin / program), "-h", "127.0.0.1", "-p", port, "-U", "postgres"]
+
     def psql(self, sql):
         result = subprocess.run(
             [
-                str(self.pg_bin / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.ports["pg"]),
-                "-U",
-                "postgres",
+                *self.pg_client("psql"),
                 "-d",
                 "wagtail_tickets",
                 "-XAtqc",
@@ -348,16 +347,7 @@ class Shape:
         self.log(f"shape: temporary directory {self.tmp}")
         self.start_postgres()
         subprocess.run(
-            [
-                str(self.pg_bin / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.ports["pg"]),
-                "-U",
-                "postgres",
-                "wagtail_tickets",
-            ],
+            [*self.pg_client("createdb"), "wagtail_tickets"],
             check=True,
             timeout=60,
         )

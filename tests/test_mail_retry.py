@@ -12,6 +12,7 @@ from django_tasks import task_backends
 
 from tests import factories
 from wagtail_tickets import digests, mail_retry, tasks, workflow
+from wagtail_tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,33 @@ def test_the_staff_mail_about_a_customer_reply_is_retried(queue, staffed_ticket,
     [sent] = mail.outbox
     assert sent.to == ["agent@example.com"]
     assert "Still broken, see the log" in sent.body
+
+
+def test_the_merge_mails_are_retried_without_repeating_the_one_that_went(
+    queue, department, agent, settings
+):
+    """The merge task mails each customer address once; the server going away after
+    the first mail leaves the second to a retry, which skips the first."""
+    settings.TASKS = DUMMY
+    customer = factories.make_user("ann", email="ann@example.com")
+    target = factories.open_ticket(department, customer=customer)
+    sources = [factories.open_ticket(department, customer=customer) for _n in range(2)]
+    # One customer who wrote from two addresses over time: a mail to each.
+    Ticket.objects.filter(pk=sources[1].pk).update(customer_email="ann.old@example.com")
+    workflow.merge(target, sources, user=None)
+    task_backends["default"].clear()
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.RefusingAfterOne"
+    arguments = {"target_id": target.pk, "source_ids": [s.pk for s in sources]}
+    outcome = tasks.send_merge_notifications.call(**arguments)
+    assert outcome == {"retried": 1, "error": "SMTPServerDisconnected"}
+    [retry] = [
+        r for r in task_backends["default"].results if r.task.name == "send_merge_notifications"
+    ]
+    assert retry.kwargs["attempt"] == 1 and len(retry.kwargs["sent"]) == 1
+    first = mail.outbox[0].to
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tasks.send_merge_notifications.call(**retry.kwargs)
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    assert recipients == ["ann.old@example.com", "ann@example.com"], (first, recipients)

@@ -17,8 +17,10 @@ worker). django_tasks' ``ImmediateBackend`` cannot; there the error is raised an
 logged as before (``background.enqueue``).
 """
 
+import functools
 import logging
 import smtplib
+import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -114,3 +116,18 @@ def run(task, kwargs, work):
         return {"retried": attempt + 1, "error": type(error).__name__}
     finally:
         _sent.reset(token)
+
+
+def retried(work):
+    """A task's function (under ``@task()``) whose mails go through ``run``: the task is
+    enqueued again while the mail server refuses, and a new run skips the mails an
+    earlier one handed over. The task takes ``attempt`` and ``sent`` besides the
+    function's own keyword arguments."""
+
+    @functools.wraps(work)
+    def task_function(attempt=0, sent=(), **kwargs):
+        # The task object the decorator's result became, to enqueue it again.
+        task = getattr(sys.modules[work.__module__], work.__name__)
+        return run(task, {**kwargs, "attempt": attempt, "sent": sent}, work)
+
+    return task_function

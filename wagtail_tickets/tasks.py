@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from . import mail_retry
+
 logger = logging.getLogger(__name__)
 
 
@@ -93,6 +95,7 @@ def lookup_tickets(email, helpdesk):
 
 
 @task()
+@mail_retry.retried
 def send_rating_notification(ticket_id, rating_id, reopened=False, by_customer=False):
     """A customer rated a reply 1 or 2 (``by_customer``: then reopened the ticket)."""
     from . import notifications
@@ -188,6 +191,7 @@ def send_due_reply_digests():
 
 
 @task()
+@mail_retry.retried
 def send_merge_notifications(target_id, source_ids):
     """Tell the customers of merged tickets where their conversation went: one mail per
     customer address, listing all of their tickets merged at once."""
@@ -205,6 +209,7 @@ def send_merge_notifications(target_id, source_ids):
 
 
 @task()
+@mail_retry.retried
 def send_billing_mail(event, entry_id=None, grant_id=None):
     """Paid support's mails to customers; ``event`` is "entry" (a ledger entry worth
     telling about) or "grant_expiring"."""
@@ -236,6 +241,7 @@ def send_billing_mail(event, entry_id=None, grant_id=None):
 
 
 @task()
+@mail_retry.retried
 def send_signup_mail(signup_id=None, user_id=None, helpdesk_id=None, language=""):
     """The sign-up's verification link, or a note to the owner of an existing account."""
     from django.contrib.auth import get_user_model

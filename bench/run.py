@@ -134,6 +134,11 @@ def parse_args(argv=None):
         help="with --profile: a flat list of functions by total time, library frames "
         "included, instead of the call tree",
     )
+    parser.add_argument(
+        "--profile-all",
+        action="store_true",
+        help="with --profile: the call tree with library frames shown",
+    )
     args = parser.parse_args(argv)
     if args.tickets < 1 or args.requests < 1:
         parser.error("--tickets and --requests must be at least 1")
@@ -1841,7 +1846,7 @@ def _print_profile(profiler, args):
     report = profiler.output_text(
         unicode=True,
         color=False,
-        show_all=args.profile_flat,
+        show_all=args.profile_flat or args.profile_all,
         flat=args.profile_flat,
         flat_time="total",
     )

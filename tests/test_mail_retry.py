@@ -1,5 +1,6 @@
 """Mail the server refused for now is sent again later, and never twice."""
 
+import re
 import smtplib
 from datetime import timedelta
 
@@ -7,12 +8,13 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.test import Client
 from django.utils import timezone
 from django_tasks import task_backends
 
 from tests import factories
 from wagtail_tickets import digests, mail_retry, tasks, workflow
-from wagtail_tickets.models import Ticket
+from wagtail_tickets.models import AccessLink, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +175,50 @@ def test_the_merge_mails_are_retried_without_repeating_the_one_that_went(
     tasks.send_merge_notifications.call(**retry.kwargs)
     recipients = sorted(address for message in mail.outbox for address in message.to)
     assert recipients == ["ann.old@example.com", "ann@example.com"], (first, recipients)
+
+
+def test_find_my_ticket_links_are_issued_again_when_the_mail_goes_at_last(
+    queue, helpdesk, department, settings
+):
+    """ "E-mail me my link" while the mail server is down: no link exists until one
+    is handed over, and the retry mails links that open the ticket."""
+    ticket = factories.open_ticket(department, name="Ann", email="ann@example.com")
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"
+    arguments = {"email": "ann@example.com", "helpdesk_id": helpdesk.pk, "language": "en"}
+    outcome = tasks.send_access_links.call(**arguments)
+    assert outcome == {"retried": 1, "error": "ConnectionRefusedError"}
+    assert not AccessLink.objects.exists()
+    [retry] = [r for r in task_backends["default"].results if r.task.name == "send_access_links"]
+    assert retry.kwargs == {**arguments, "attempt": 1, "sent": []}
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tasks.send_access_links.call(**retry.kwargs)
+    [message] = mail.outbox
+    assert message.to == ["ann@example.com"]
+    [link] = re.findall(r"https?://[^\s<>\"]+/access/[A-Za-z0-9_:-]+/", message.body)
+    opened = Client().get(link, follow=True)
+    assert opened.status_code == 200
+    assert ticket.code in opened.content.decode()
+    assert AccessLink.objects.filter(ticket=ticket).count() == 1
+
+
+def test_the_answer_to_an_unknown_sender_waits_for_the_mail_server(queue, department, settings):
+    settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"
+    arguments = {
+        "address": "stranger@example.net",
+        "department_id": department.pk,
+        "subject": "Help",
+        "in_reply_to": "<abc@example.net>",
+        "language": "en",
+    }
+    outcome = tasks.send_mail_invitation.call(**arguments)
+    assert outcome == {"retried": 1, "error": "ConnectionRefusedError"}
+    [retry] = [r for r in task_backends["default"].results if r.task.name == "send_mail_invitation"]
+    assert retry.kwargs["attempt"] == 1
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    tasks.send_mail_invitation.call(**retry.kwargs)
+    [message] = mail.outbox
+    assert message.to == ["stranger@example.net"]
+    assert message.extra_headers["In-Reply-To"] == "<abc@example.net>"

@@ -109,6 +109,7 @@ def send_rating_notification(ticket_id, rating_id, reopened=False, by_customer=F
 
 
 @task()
+@mail_retry.retried
 def send_access_links(email, helpdesk_id, language):
     from . import notifications, workflow
     from .models import HelpdeskPage
@@ -120,7 +121,7 @@ def send_access_links(email, helpdesk_id, language):
     if not tickets:
         return
     # A link exists only if it was handed to the mail server: a failed send rolls the
-    # new links back. Links issued earlier are never touched.
+    # new links back, and a retry issues new ones. Links issued earlier are never touched.
     with transaction.atomic():
         issued = [(ticket, workflow.issue_access_token(ticket)) for ticket in tickets]
         notifications.access_links(email, issued, helpdesk, language)
@@ -269,6 +270,7 @@ def send_signup_mail(signup_id=None, user_id=None, helpdesk_id=None, language=""
 
 
 @task()
+@mail_retry.retried
 def send_mail_invitation(address, department_id, subject, in_reply_to, language):
     """Answer an unknown sender whose mail was refused with the department's form."""
     from .mail import replies

@@ -180,8 +180,8 @@ def test_the_merge_mails_are_retried_without_repeating_the_one_that_went(
 def test_find_my_ticket_links_are_issued_again_when_the_mail_goes_at_last(
     queue, helpdesk, department, settings
 ):
-    """ "E-mail me my link" while the mail server is down: no link exists until one
-    is handed over, and the retry mails links that open the ticket."""
+    """A lookup ("e-mail me my link") while the mail server is down: no link exists
+    until one is handed over, and the retry mails links that open the ticket."""
     ticket = factories.open_ticket(department, name="Ann", email="ann@example.com")
     mail.outbox.clear()
     settings.EMAIL_BACKEND = "tests.test_mail_retry.Refusing"

@@ -86,3 +86,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
+
+
+# --- A moved clock ---------------------------------------------------------------------
+# WT_TEST_NOW=2027-02-15T12:00:00+00:00 runs the tests as if that moment were now (the
+# clock keeps ticking from it), so that code which depends on the day it runs is tried
+# on the calendar's awkward days, not only on the day CI happens to run (.ci/run does).
+
+_traveller = None
+
+
+def pytest_configure(config):
+    global _traveller
+    moment = os.environ.get("WT_TEST_NOW")
+    if moment:
+        import time_machine
+
+        _traveller = time_machine.travel(moment, tick=True)
+        _traveller.start()
+
+
+def pytest_unconfigure(config):
+    if _traveller is not None:
+        _traveller.stop()
+
+
+def pytest_report_header(config):
+    moment = os.environ.get("WT_TEST_NOW")
+    if moment:
+        return f"clock moved to {moment} (WT_TEST_NOW)"

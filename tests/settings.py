@@ -85,10 +85,14 @@ else:
             "TEST": {"NAME": os.environ.get("WT_SQLITE_TEST_NAME") or None},
             # As the README advises site owners: writers wait for each other (up to 20 s)
             # and take the write lock when their transaction begins, so a burst of
-            # submissions queues instead of failing with "database is locked".
+            # submissions queues instead of failing with "database is locked"; and a
+            # write-ahead log.
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": os.environ.get("WT_SQLITE_MODE", "IMMEDIATE"),
+                # A write-ahead log: a commit flushes the log once instead of a
+                # rollback journal and the database, and readers never wait for writers.
+                "init_command": "PRAGMA journal_mode=WAL",
             },
         }
     }

@@ -45,3 +45,26 @@ def test_the_demo_with_debug_on_keeps_working():
     result = _load()
     assert result.returncode == 0, result.stderr
     assert "DEBUG True" in result.stdout
+
+
+def test_the_demo_database_keeps_a_write_ahead_log(tmp_path):
+    """The example runs SQLite as the README advises: a commit is one flush, and
+    readers do not wait for a writer."""
+    probe = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'example_site.settings'; "
+        "django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXAMPLE_")}
+    environment.update(PYTHONPATH=str(SITE), EXAMPLE_DATABASE=str(tmp_path / "demo.sqlite3"))
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=environment,
+        cwd=SITE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "wal"

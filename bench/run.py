@@ -878,6 +878,21 @@ def scenario_department_form(fx):
     return lambda: c.get(url)
 
 
+def scenario_floor_page(fx):
+    """A plain Wagtail page (``Page``, Wagtail's own template) beside the departments:
+    what Wagtail itself costs to serve a page there (the site, the route, the view
+    restrictions), the floor under the department form."""
+    from wagtail.models import Page
+
+    floor = Page.objects.child_of(fx.helpdesk).filter(slug="wt-bench-floor").first()
+    if floor is None:
+        floor = fx.helpdesk.add_child(instance=Page(title="Floor", slug="wt-bench-floor"))
+        floor.save_revision().publish()
+    c = client()
+    url = floor.get_url()
+    return lambda: c.get(url)
+
+
 def scenario_customer_ticket(fx):
     """A logged-in customer opens their ticket with five messages."""
     c = client(fx.customer)
@@ -1669,6 +1684,7 @@ def mail_memory_child(mailbox_name):
 
 SCENARIOS = {
     "department_form": (scenario_department_form, 200),
+    "floor_page": (scenario_floor_page, 200),
     "submit": (scenario_submit, 302),
     "customer_ticket": (scenario_customer_ticket, 200),
     "support_centre": (scenario_support_centre, 200),

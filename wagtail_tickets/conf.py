@@ -72,6 +72,11 @@ DEFAULTS = {
     # Seconds a fetch holds a mailbox's lock without renewing it; a lock left by a
     # crashed run expires after this.
     "MAIL_LOCK_SECONDS": 600,
+    # The authserv-ids of the mail servers whose Authentication-Results headers say
+    # whether a message's From is its real sender (mail/authres.py): agents' mail is a
+    # staff reply only when confirmed (else an internal note), and a customer's address
+    # that fails the checks does not join the customer's ticket.
+    "MAIL_TRUSTED_AUTHSERV_IDS": [],
     # A file of CA certificates to trust for mail servers besides the system's.
     "MAIL_CA_FILE": None,
     # The domain of the Message-IDs of outgoing mail; None takes the From address's.

@@ -160,6 +160,15 @@ def test_inactive_agent_cannot_write_on_the_ticket(mailbox, mailed_ticket, staff
 
 
 # --- staff by mail ----------------------------------------------------------------------
+# Staff mail is believed when the receiving mail server confirmed its sender
+# (tests/mail/test_sender_checks.py has the rest).
+
+CONFIRMED = {"Authentication-Results": "mx.helpdesk.example; dkim=pass header.d=example.com"}
+
+
+@pytest.fixture(autouse=True)
+def _trusted_mail_server(settings):
+    settings.WAGTAIL_TICKETS_MAIL_TRUSTED_AUTHSERV_IDS = ["mx.helpdesk.example"]
 
 
 def test_agent_reply_by_mail_is_a_staff_reply_mailed_to_the_customer(
@@ -171,6 +180,7 @@ def test_agent_reply_by_mail_is_a_staff_reply_mailed_to_the_customer(
         subject=f"Re: [{mailed_ticket.code}] VPN down",
         body="Restart the router, please.\n\n-----Original Message-----\nFrom: Carol\nSent: now",
         in_reply_to=confirmation_id(mailed_ticket),
+        headers=CONFIRMED,
     )
     result = helpers.receive(raw, mailbox, commit)
     assert result.outcome == Outcome.STAFF_REPLY
@@ -190,6 +200,7 @@ def test_agent_mail_starting_with_note_is_an_internal_note(
         sender=staff_agent.email,
         subject=f"Re: [{mailed_ticket.code}]",
         body="#note\nCustomer is on the old firmware.",
+        headers=CONFIRMED,
     )
     result = helpers.receive(raw, mailbox, commit)
     assert result.outcome == Outcome.NOTE
@@ -199,7 +210,7 @@ def test_agent_mail_starting_with_note_is_an_internal_note(
 
 
 def test_superuser_may_answer_any_ticket_by_mail(mailbox, mailed_ticket, superuser, commit):
-    raw = message(sender=superuser.email, subject=f"[{mailed_ticket.code}] done")
+    raw = message(sender=superuser.email, subject=f"[{mailed_ticket.code}] done", headers=CONFIRMED)
     assert helpers.receive(raw, mailbox, commit).outcome == Outcome.STAFF_REPLY
 
 

@@ -25,7 +25,7 @@ from .. import background, conf, workflow
 from ..attachments import AttachmentRules
 from ..models import DepartmentPage, HelpdeskSettings, InboundMail, Message, TicketMailId
 from ..models.mail import sender_hash
-from . import loops, quotes, thread
+from . import authres, loops, quotes, thread
 from .parse import parse
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class _Intake:
         self.mailbox = mailbox
         self.address = parsed.from_address
         self.no_answer = ""
+        # Staff mail whose sender the receiving mail server did not confirm (authres).
+        self.unverified_staff = False
 
     def record(self, outcome, *, ticket=None, message=None, detail="", keep=False):
         inbound = InboundMail(
@@ -146,7 +148,14 @@ class _Intake:
         loops.clear_bounce(self.address)
         match = thread.find(parsed)
         if match.ticket is not None:
-            return self.reply(match)
+            check = authres.verdict(parsed.auth_results, self.address)
+            if match.role == "customer" and check == authres.FAIL:
+                # The customer's address, but not from the customer's mail server: a
+                # stranger's mail, which opens a ticket of its own.
+                match = thread.Match(quoted_codes=[match.ticket.code])
+            else:
+                self.unverified_staff = match.role == "staff" and check != authres.PASS
+                return self.reply(match)
         return self.new_ticket(match)
 
     # --- the text and the files -----------------------------------------------------
@@ -210,9 +219,21 @@ class _Intake:
                 is_note = True
                 text = "\n".join(lines[1:])
         files, notes = self.files(ticket.department, language)
+        body = self.body(text, notes, language)
+        if self.unverified_staff:
+            # Anyone can write an agent's address into From: what the desk cannot trust
+            # stays among the staff, marked, instead of going to the customer.
+            is_note = True
+            with translation.override(language):
+                warning = _(
+                    "[Sent by e-mail from %(address)s. The mail server did not confirm "
+                    "the sender, so this was kept as an internal note and not sent to "
+                    "the customer.]"
+                ) % {"address": self.address}
+            body = f"{warning}\n\n{body}"
         message = workflow.post_reply(
             ticket,
-            body=self.body(text, notes, language),
+            body=body,
             author=match.user,
             author_name=(
                 self.parsed.from_name or (ticket.customer_name if match.role == "customer" else "")
@@ -230,7 +251,8 @@ class _Intake:
             "customer": Outcome.REPLY,
             "staff": Outcome.NOTE if is_note else Outcome.STAFF_REPLY,
         }[match.role]
-        return self.record(outcome, ticket=ticket, message=message, keep=True)
+        detail = "sender not verified" if self.unverified_staff else ""
+        return self.record(outcome, ticket=ticket, message=message, detail=detail, keep=True)
 
     # --- a new ticket ---------------------------------------------------------------
 

@@ -70,6 +70,8 @@ class ParsedMail:
     language: str = ""
     report: DeliveryReport | None = None
     size: int = 0
+    #: The Authentication-Results headers, topmost first (mail/authres.py).
+    auth_results: list = field(default_factory=list)
 
     @property
     def thread_ids(self):
@@ -353,6 +355,8 @@ def _original_ids(part):
     return message_ids(_payload_bytes(part).decode("latin-1"))[:1]
 
 
+_MAX_AUTH_RESULTS = 20
+
 _LOOP_HEADERS = (
     "auto-submitted",
     "precedence",
@@ -429,6 +433,10 @@ def parse(source):
         language=_language(headers.get("content-language", ""), text),
         report=walker.report,
         size=size,
+        auth_results=[
+            decode_header_value(value, fallback)
+            for value in _raw_values(message, "Authentication-Results")[:_MAX_AUTH_RESULTS]
+        ],
     )
 
 

@@ -196,6 +196,16 @@ def test_test_connection_reports_the_error_without_the_password(
     assert imap_mailbox.last_error and PASSWORD not in imap_mailbox.last_error
 
 
+def test_the_mailbox_screen_says_what_becomes_of_agents_mail(client, roles, imap_mailbox, settings):
+    client.force_login(roles["mailbox_manager"])
+    url = urls(imap_mailbox)["edit"]
+    html = client.get(url).content.decode()
+    assert "Kept as internal notes: no mail server is trusted to confirm senders" in html
+    settings.WAGTAIL_TICKETS_MAIL_TRUSTED_AUTHSERV_IDS = ["mx.example.net", "MX.Example.org"]
+    html = client.get(url).content.decode()
+    assert "A staff reply when mx.example.net, mx.example.org confirmed the sender" in html
+
+
 def test_test_connection_is_post_only(client, roles, imap_mailbox):
     client.force_login(roles["superuser"])
     response = client.get(reverse("helpdesk_mailboxes:test", args=[imap_mailbox.pk]))

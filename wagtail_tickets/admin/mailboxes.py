@@ -22,7 +22,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from ..downloads import attachment_response
-from ..mail import fetch
+from ..mail import authres, fetch
 from ..mail.secrets import PasswordUnavailable, encrypt
 from ..models import DepartmentPage, InboundMail, Mailbox, Message
 from ..permissions import staff_can_access
@@ -148,6 +148,7 @@ class MailboxEditView(EditView):
         context = super().get_context_data(**kwargs)
         context["test_url"] = reverse("helpdesk_mailboxes:test", args=[self.object.pk])
         context["can_test"] = self.object.fetches
+        context["trusted_servers"] = sorted(authres.trusted_ids())
         return context
 
 

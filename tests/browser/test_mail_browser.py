@@ -57,6 +57,7 @@ def test_manager_sets_up_a_mailbox_and_agent_reads_an_original(live_site, new_co
     expect(page.get_by_role("button", name="Test connection")).to_be_visible()
     assert MAILBOX_PASSWORD not in page.content()
     assert page.locator("#id_password").input_value() == ""
+    expect(page.get_by_text("Kept as internal notes: no mail server is trusted")).to_be_visible()
     screenshot(page, "mail-03-edit-mailbox")
 
     raw = helpers.message(

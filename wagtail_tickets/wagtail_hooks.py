@@ -59,6 +59,10 @@ LOG_ACTIONS = {
         _("Private links revoked"),
         _("Every private link of this ticket was revoked"),
     ),
+    "wagtail_tickets.ticket.mail_resumed": (
+        _("Mail to the customer resumed"),
+        _("Mail goes to the customer's address again after it had bounced"),
+    ),
 }
 
 

@@ -53,6 +53,7 @@ def ticket_views(ticket, message=None):
         ("post", url("reopen", ticket.pk)),
         ("post", url("star", ticket.pk)),
         ("post", url("revoke_links", ticket.pk)),
+        ("post", url("resume_mail", ticket.pk)),
         ("get", url("pdf", ticket.pk)),
         ("get", url("history", ticket.pk)),
         ("get", url("edit_message", ticket.pk, message.pk)),

@@ -6,7 +6,13 @@ committed. Views, forms, mail intake and commands call these; none of them write
 ticket fields or creates messages by hand.
 """
 
-from .access import find_access_link, issue_access_token, record_link_use, revoke_access_links
+from .access import (
+    find_access_link,
+    issue_access_token,
+    record_link_use,
+    resume_mail,
+    revoke_access_links,
+)
 from .assignment import assign, auto_assign
 from .billing import BillingError, PaymentRequired, quote_for
 from .desk import (
@@ -54,6 +60,7 @@ __all__ = [
     "record_link_use",
     "record_view",
     "reopen",
+    "resume_mail",
     "reopen_unhappy",
     "revoke_access_links",
     "update_fields",

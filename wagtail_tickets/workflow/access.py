@@ -1,4 +1,5 @@
-"""Private links: issuing more of them, using them, revoking them all."""
+"""How the customer is reached: private links (issuing more, using them, revoking them
+all) and mail to an address that bounced."""
 
 from datetime import timedelta
 
@@ -71,3 +72,22 @@ def revoke_access_links(ticket, *, user=None):
     deleted, _rows = AccessLink.objects.filter(ticket=ticket).delete()
     log(ticket, "wagtail_tickets.ticket.links_revoked", user=user, data={"mailed_links": deleted})
     return deleted
+
+
+@transaction.atomic
+def resume_mail(ticket, *, user=None):
+    """Send mail to the ticket's customer address again after it bounced.
+
+    A delivery failure stops all mail to an address until it writes again
+    (``mail.loops``); an agent who knows the mailbox works again (the customer said so
+    by phone) lifts that here. Returns whether the address was marked.
+    """
+    from ..models import BouncingAddress
+    from .rules import check_may_work_on
+
+    check_may_work_on(user, ticket)
+    address = (ticket.customer_email or "").lower()
+    deleted, _rows = BouncingAddress.objects.filter(email=address).delete()
+    if deleted:
+        log(ticket, "wagtail_tickets.ticket.mail_resumed", user=user, data={"address": address})
+    return bool(deleted)

@@ -56,6 +56,23 @@ class RevokeLinksView(TicketPostMixin, View):
         return self.done()
 
 
+class ResumeMailView(TicketPostMixin, View):
+    """Mail the customer's address again, which a delivery failure had stopped."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            resumed = workflow.resume_mail(self.ticket, user=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            if resumed:
+                messages.success(
+                    request,
+                    _("Mail goes to %(address)s again.") % {"address": self.ticket.customer_email},
+                )
+        return self.done()
+
+
 class StarView(TicketPostMixin, View):
     def post(self, request, *args, **kwargs):
         deleted, _rows = Star.objects.filter(ticket=self.ticket, user=request.user).delete()

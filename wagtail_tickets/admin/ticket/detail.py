@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +19,7 @@ from ... import workflow
 from ...models import (
     ArticlePage,
     Attachment,
+    BouncingAddress,
     Message,
     Priority,
     ReplyDraft,
@@ -102,6 +104,10 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
                 starred=Exists(Star.objects.filter(ticket=OuterRef("pk"), user=user)),
                 # The articles panel queries only for tickets that have articles.
                 has_articles=Exists(ArticlePage.objects.filter(source_ticket=OuterRef("pk"))),
+                # Mail to the customer stopped after a delivery failure (mail.loops).
+                customer_bouncing=Exists(
+                    BouncingAddress.objects.filter(email=Lower(OuterRef("customer_email")))
+                ),
                 # The agent's kept draft, if any, rides along rather than costing a query.
                 **{
                     f"wt_draft_{name}": Subquery(
@@ -400,6 +406,13 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
     def history(self):
         return recent_entries(self.ticket)
 
+    @cached_property
+    def bounce(self):
+        """The customer's address's delivery failure, read only when there is one."""
+        if not self.ticket.customer_bouncing:
+            return None
+        return BouncingAddress.objects.filter(email=self.ticket.customer_email.lower()).first()
+
     def get_context_data(self, reply_form=None, fields_form=None, unsent=False, **kwargs):
         context = super().get_context_data(**kwargs)
         ticket = self.ticket
@@ -426,6 +439,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             views=self.views if hasattr(self, "views") else self.load_views(),
             other_tickets=self.others,
             history=self.history(),
+            bounce=self.bounce,
             custom_fields=custom_fields,
             starred=ticket.starred,
             overdue=bool(ticket.due_at and ticket.due_at < now and not ticket.is_archived),
@@ -446,6 +460,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
                     "pdf",
                     "discard_draft",
                     "revoke_links",
+                    "resume_mail",
                 )
             },
         )

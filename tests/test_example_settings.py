@@ -11,11 +11,12 @@ SITE = Path(__file__).resolve().parent.parent / "example_site"
 PROBE = "import example_site.settings as s; print('DEBUG', s.DEBUG)"
 
 
-def _load(**env):
+def _load(probe=PROBE, **env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("EXAMPLE_")}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
     environment.update(env, PYTHONPATH=str(SITE))
     return subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         env=environment,
         cwd=SITE,
         capture_output=True,
@@ -55,16 +56,6 @@ def test_the_demo_database_keeps_a_write_ahead_log(tmp_path):
         "django.setup(); from django.db import connection; "
         "c = connection.cursor(); c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
     )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("EXAMPLE_")}
-    environment.update(PYTHONPATH=str(SITE), EXAMPLE_DATABASE=str(tmp_path / "demo.sqlite3"))
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=environment,
-        cwd=SITE,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _load(probe, EXAMPLE_DATABASE=str(tmp_path / "demo.sqlite3"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "wal"

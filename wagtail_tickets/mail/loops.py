@@ -87,7 +87,7 @@ def record_bounces(report):
 
 def clear_bounce(address):
     """Mail from an address proves it works again."""
-    BouncingAddress.objects.filter(email=(address or "").lower()).delete()
+    BouncingAddress.clear(address)
 
 
 def bouncing(addresses):

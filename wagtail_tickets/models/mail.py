@@ -307,6 +307,12 @@ class BouncingAddress(models.Model):
     def __str__(self):
         return self.email
 
+    @classmethod
+    def clear(cls, address):
+        """Mail goes to ``address`` again; returns whether it was marked."""
+        deleted, _rows = cls.objects.filter(email=(address or "").lower()).delete()
+        return bool(deleted)
+
 
 class AutoReplyCounter(models.Model):
     """How many automatic answers went to one address in one hour."""

@@ -87,7 +87,7 @@ def resume_mail(ticket, *, user=None):
 
     check_may_work_on(user, ticket)
     address = (ticket.customer_email or "").lower()
-    deleted, _rows = BouncingAddress.objects.filter(email=address).delete()
-    if deleted:
+    resumed = BouncingAddress.clear(address)
+    if resumed:
         log(ticket, "wagtail_tickets.ticket.mail_resumed", user=user, data={"address": address})
-    return bool(deleted)
+    return resumed

@@ -178,3 +178,27 @@ def test_the_header_is_read_past_comments_quotes_and_versions():
 )
 def test_odd_headers_settle_nothing(value):
     assert authres.verdict([value], "desk@example.com", {OURS}) == authres.NONE
+
+
+# --- bounce marks ------------------------------------------------------------------------
+
+
+def test_mail_failing_the_checks_leaves_the_bounce_mark(mailbox, mailed_ticket, commit, trusted):
+    """Anyone can put a bouncing address in From: only mail the server did not find
+    forged lifts the mark that stops the helpdesk mailing it."""
+    from wagtail_tickets.models import BouncingAddress
+
+    BouncingAddress.objects.create(email="carol@example.org")
+    forged = message(
+        subject="Hello again",
+        headers=results("spf=fail smtp.mailfrom=carol@example.org; dkim=none"),
+    )
+    helpers.receive(forged, mailbox, commit)
+    assert BouncingAddress.objects.filter(email="carol@example.org").exists()
+    confirmed = message(
+        subject="Hello again",
+        message_id="<second@example.org>",
+        headers=results("spf=pass smtp.mailfrom=carol@example.org"),
+    )
+    helpers.receive(confirmed, mailbox, commit)
+    assert not BouncingAddress.objects.filter(email="carol@example.org").exists()

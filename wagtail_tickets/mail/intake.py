@@ -145,10 +145,12 @@ class _Intake:
             self.no_answer = "own address"
             return self.record(Outcome.OWN, detail="from the helpdesk's own address")
         self.no_answer = loops.never_answer_reason(parsed)
-        loops.clear_bounce(self.address)
+        check = authres.verdict(parsed.auth_results, self.address)
+        if check != authres.FAIL:
+            # Mail a trusted server found forged says nothing of the address.
+            loops.clear_bounce(self.address)
         match = thread.find(parsed)
         if match.ticket is not None:
-            check = authres.verdict(parsed.auth_results, self.address)
             if match.role == "customer" and check == authres.FAIL:
                 # The customer's address, but not from the customer's mail server: a
                 # stranger's mail, which opens a ticket of its own.

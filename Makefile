@@ -12,11 +12,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+PEER_ARGS ?=
 LOAD_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# django-helpdesk, the peer measured by bench-peer, in a virtualenv of its own.
+PEER_VENV := .venv-peer
+PEER_VPY := $(PEER_VENV)/bin/python
+PEER_STAMP := $(PEER_VENV)/.installed
 MANAGE := $(VPY) example_site/manage.py
 # Run django-admin from inside the package so that translation commands only see
 # wagtail_tickets/locale, with the repository root importable for tests.settings.
@@ -24,7 +29,7 @@ DJANGO_ADMIN := cd wagtail_tickets && PYTHONPATH=$(CURDIR) $(CURDIR)/$(VENV)/bin
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install demo test messages compilemessages wheel bench load lint clean
+.PHONY: help install demo test messages compilemessages wheel bench bench-peer load lint clean
 
 help:
 	@echo "make demo             install, migrate, load demo content, serve on $(HOST):$(PORT)"
@@ -33,6 +38,7 @@ help:
 	@echo "make compilemessages  compile the .po files into .mo files"
 	@echo "make wheel            build the sdist and wheel into dist/"
 	@echo "make bench            run the benchmark (BENCH_ARGS=...)"
+	@echo "make bench-peer       django-helpdesk 2.6.1 on the bench's helpdesk workload (PEER_ARGS=...)"
 	@echo "make load             the production shape under load and faults (LOAD_ARGS=...)"
 	@echo "make lint             ruff check and ruff format --check"
 
@@ -88,6 +94,18 @@ wheel: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+# The same workload and timing on django-helpdesk, for side-by-side ratios in one sitting
+# (bench/peer/helpdesk_peer.py).
+$(PEER_VPY):
+	$(PYTHON) -m venv $(PEER_VENV)
+
+$(PEER_STAMP): | $(PEER_VPY)
+	$(PEER_VPY) -m pip install --disable-pip-version-check 'django-helpdesk==2.6.1' 'psycopg[binary]'
+	@touch $@
+
+bench-peer: $(PEER_STAMP)
+	$(PEER_VPY) bench/peer/helpdesk_peer.py $(PEER_ARGS)
 
 # PostgreSQL, Redis, gunicorn, the task worker and an SMTP server on loopback, a load and
 # fault scenarios; non-zero exit on any broken invariant (bench/load/run.py).

@@ -8,6 +8,8 @@ always meets WCAG's AA level for normal text; what a manager's choice still chan
 how far above it the badge stays.
 """
 
+from functools import lru_cache
+
 BLACK = "#000000"
 WHITE = "#ffffff"
 #: WCAG 2.2 AA, normal text (badges are small, bold text).
@@ -51,8 +53,12 @@ def readable(colour):
     return "#" + colour.strip().lstrip("#").lower()
 
 
+@lru_cache(maxsize=512)
 def text_colour(background):
-    """Black or white: the one with the higher contrast on ``background``."""
+    """Black or white: the one with the higher contrast on ``background``.
+
+    Cached: every badge of a page asks, for the same few colours.
+    """
     background = readable(background)
     if contrast_ratio(background, BLACK) >= contrast_ratio(background, WHITE):
         return BLACK

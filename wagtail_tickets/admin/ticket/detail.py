@@ -44,6 +44,7 @@ from ...workflow.rules import (
 )
 from ..forms import MAX_MESSAGE as MAX_DRAFT
 from ..forms import DeskReplyForm, TicketFieldsForm
+from ..inbox_table import url_maker
 from ..saved_replies import replies_for
 from .common import (
     TicketMixin,
@@ -150,6 +151,9 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             sides[0].union(*sides[1:]).order_by("-created_at", "-pk")[:OTHER_TICKETS_SHOWN]
         )
         attach_lookups(others)
+        detail_url = url_maker("helpdesk_tickets:detail")
+        for other in others:
+            other.detail_url = detail_url(other.pk)
         return others
 
     def get(self, request, *args, **kwargs):

@@ -8,7 +8,8 @@ Machine speed varies from one session to the next, so figures measured elsewhere
 be set beside ours; this script measures django-helpdesk (2.6.1, in its own virtualenv:
 ``make bench-peer`` builds .venv-peer) in the same sitting as ``bench/run.py --shape
 helpdesk``, so that the ratios between the two come from one machine. It imports
-nothing of this project.
+nothing of the package; the workload's numbers and words and the timing helpers are
+bench/run.py's (loaded from its file, which needs only the standard library).
 
 Django is configured in-process as django-helpdesk's installation documents it, with its
 defaults otherwise: the public submit form enabled, notifications rendered and sent
@@ -43,11 +44,10 @@ page. ``submit`` and ``reply`` add the mails their last request sent.
 """
 
 import argparse
-import json
+import importlib.util
 import os
 import random
 import re
-import resource
 import shutil
 import statistics
 import sys
@@ -58,10 +58,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from urllib.parse import urlencode
 
-WARMUP = 3
-BATCH = 2000
+# bench/run.py needs nothing but the standard library to be imported: its constants and
+# timing helpers serve here too.
+_RUN = Path(__file__).resolve().parent.parent / "run.py"
+_spec = importlib.util.spec_from_file_location("wt_bench_run", _RUN)
+ours = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ours)
+describe_failure = ours.describe_failure
+SQLClock = ours.SQLClock
+percentile = ours.percentile
+emit = ours.emit
+_high_water_mib = ours._high_water_mib
+
 APP = "django-helpdesk"
 SHAPE = "helpdesk"
 URLCONF = "helpdesk_peer_urls"
@@ -73,70 +84,21 @@ QUEUES = [
     ("Domains", "domains"),
     ("Mail", "mail"),
 ]
-CUSTOMERS = 200
-AGENTS = 10
-FOLLOW_UPS = 4
-ASSIGNED_SHARE = 0.6
-ACTIVE_SHARE = 0.5
-KEYWORD_SHARE = 0.02
-RECENT_DAYS = 14
+# The workload's numbers and words are bench/run.py's own, so that both measure the same.
+_HELPDESK = ours.SHAPES["helpdesk"]
+WARMUP = ours.WARMUP
+BATCH = ours.BATCH
+CUSTOMERS = ours.CUSTOMERS
+AGENTS = ours.AGENTS
+FOLLOW_UPS = _HELPDESK.messages - 1
+ASSIGNED_SHARE = ours.ASSIGNED_SHARE
+ACTIVE_SHARE = _HELPDESK.active_share
+KEYWORD_SHARE = _HELPDESK.keyword_share
+RECENT_DAYS = ours.RECENT_DAYS
 PAGE_LENGTH = 25  # the ticket list's rows per page (UserSettings.tickets_per_page)
-# The subjects of bench/run.py: a product and a problem.
-PRODUCTS = [
-    "router",
-    "invoice",
-    "mailbox",
-    "domain",
-    "certificate",
-    "backup",
-    "firewall",
-    "printer",
-    "laptop",
-    "password",
-    "database",
-    "website",
-    "checkout",
-    "newsletter",
-    "server",
-    "modem",
-    "account",
-    "refund",
-    "subscription",
-    "license",
-    "calendar",
-    "storage",
-    "antivirus",
-    "vpn",
-    "keyboard",
-    "monitor",
-    "payment",
-    "upgrade",
-    "migration",
-    "webmail",
-    "forwarding",
-    "dns",
-    "hosting",
-    "ftp",
-    "shop",
-    "coupon",
-    "delivery",
-    "warranty",
-    "driver",
-    "firmware",
-]
-PROBLEMS = [
-    "does not work",
-    "is slow",
-    "keeps failing",
-    "shows an error",
-    "was charged twice",
-    "cannot be renewed",
-    "stopped after the update",
-    "needs a change",
-    "is missing",
-    "question",
-]
-KEYWORD = "firewall"
+PRODUCTS = ours.PRODUCTS
+PROBLEMS = ours.PROBLEMS
+KEYWORD = ours.KEYWORD
 
 
 def parse_args(argv=None):
@@ -702,29 +664,6 @@ PAGE_DATA = {"inbox": "inbox_data", "inbox_search": "inbox_search_data"}
 # --------------------------------------------------------------------------------------
 
 
-def describe_failure(name, response, expected):
-    body = response.content.decode(errors="replace")
-    errors = ""
-    context = getattr(response, "context", None)
-    if context is not None and "form" in context and hasattr(context["form"], "errors"):
-        errors = f"\nform errors: {context['form'].errors.as_json()}"
-    return f"{name}: expected HTTP {expected}, got {response.status_code}{errors}\n{body[:2000]}"
-
-
-class SQLClock:
-    """Adds up the time spent executing SQL (Django's own log rounds each query to 1 ms)."""
-
-    def __init__(self):
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 def helpdesk_version():
     try:
         return version("django-helpdesk")
@@ -777,36 +716,6 @@ def run_scenario(name, fx, args):
     if counts_mails:
         result["mails"] = len(mail.outbox)
     return result
-
-
-def _high_water_mib():
-    """This process's peak resident memory (VmHWM; ru_maxrss where there is no /proc)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values, pct):
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def emit(result, args):
-    line = json.dumps(result)
-    print(line, flush=True)
-    if args.out:
-        with open(args.out, "a") as out:
-            out.write(line + "\n")
 
 
 def with_data(page, data):

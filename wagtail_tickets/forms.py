@@ -121,13 +121,27 @@ class TicketForm(DroppedFilesMixin, forms.Form):
     )
     attachments = MultipleFileField(label=_("Attachments"))
 
-    def __init__(self, *args, department, site_settings, user, captcha_mode, **kwargs):
+    def __init__(
+        self,
+        *args,
+        department,
+        site_settings,
+        user,
+        captcha_mode,
+        form_fields=None,
+        rules=None,
+        **kwargs,
+    ):
+        """``form_fields`` (the department's field rows) and ``rules`` (its
+        AttachmentRules) may be given when the caller has them already."""
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.department = department
         self.user = user
-        self.rules = AttachmentRules.for_department(department, site_settings)
-        self.form_fields = list(department.form_fields.all())
+        self.rules = rules or AttachmentRules.for_department(department, site_settings)
+        self.form_fields = (
+            list(department.form_fields.all()) if form_fields is None else list(form_fields)
+        )
         builder = TicketFieldBuilder(self.form_fields)
         self.custom_names = []
         for clean_name, field in builder.formfields.items():

@@ -4,12 +4,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from wagtail.models import Site
 
-from .. import captcha, deflection, kb_search, links, workflow
+from .. import blank_form, captcha, deflection, kb_search, links, workflow
+from ..attachments import AttachmentRules
 from ..forms import TicketForm
 from ..inputs import parse_id
 from ..models import HelpdeskSettings
@@ -157,17 +159,33 @@ def form(request, page):
                 if request.POST.get(SHOWN_FIELD) == "1":
                     deflection.record_filed(page)
                 return _filed(request, page, ticket, raw_token)
-    else:
-        ticket_form = TicketForm(**kwargs)
+    kb_search_url = (
+        kb_search.knowledge_base_search_url(page, site, request) if site is not None else None
+    )
+    fields_html = None
+    if request.method != "POST":
         status = 200
+        if blank_form.cacheable(request.user, mode):
+            # The fields' HTML may come from the cache (blank_form.py); the form itself
+            # is made only if something asks for it.
+            rows = list(page.form_fields.all())
+            kwargs.update(
+                form_fields=rows, rules=AttachmentRules.for_department(page, site_settings)
+            )
+            ticket_form = SimpleLazyObject(lambda: TicketForm(**kwargs))
+            fields_html = blank_form.blank_fields_html(
+                page, rows, kwargs["rules"], mode, kb_search_url, build=lambda: ticket_form
+            )
+        else:
+            ticket_form = TicketForm(**kwargs)
     context = page.get_context(request)
     context.update(
         form=ticket_form,
+        show_form=True,
+        fields_html=fields_html,
         helpdesk=page.get_helpdesk(),
         about_article=about_article,
-        kb_search_url=(
-            kb_search.knowledge_base_search_url(page, site, request) if site is not None else None
-        ),
+        kb_search_url=kb_search_url,
         suggest_config=_suggest_config(request, page),
         suggestions_shown=request.method == "POST" and request.POST.get(SHOWN_FIELD) == "1",
     )

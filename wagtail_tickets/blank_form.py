@@ -22,7 +22,6 @@ import django
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import get_template, render_to_string
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -63,12 +62,11 @@ def blank_fields_html(department, rows, rules, captcha_mode, kb_search_url, buil
         html = render_fields(build(), kb_search_url, skip=(captcha.STARTED_FIELD,))
         cache.set(key, html, TIMEOUT)
     if captcha_mode == "honeypot":
-        # What StartedField's hidden input renders, with this visitor's own start time.
-        html += format_html(
-            '<input type="hidden" name="{}" value="{}" id="id_{}">',
+        # StartedField's own widget, with this visitor's own start time.
+        html += captcha.StartedField.widget().render(
             captcha.STARTED_FIELD,
             captcha.signed_start(),
-            captcha.STARTED_FIELD,
+            attrs={"id": f"id_{captcha.STARTED_FIELD}"},
         )
     return mark_safe(html)
 

@@ -205,4 +205,9 @@ def check_answers(stats, report, *, allow_503=False):
         + "; ".join(f"{a} {s} {p}" for a, s, p, _ in stats.server_errors[:3]),
     )
     failed = sum(stats.errors.values())
-    report.check("no connection errors or timeouts", not failed, str(dict(stats.errors)))
+    report.check(
+        "no connection errors or timeouts",
+        not failed,
+        str(dict(stats.errors))
+        + "".join(f"; {a} {p} {e}" for a, p, e in stats.connection_errors[:3]),
+    )

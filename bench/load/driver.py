@@ -104,6 +104,7 @@ class Stats:
     statuses: dict = field(default_factory=lambda: defaultdict(Counter))
     errors: Counter = field(default_factory=Counter)
     server_errors: list = field(default_factory=list)
+    connection_errors: list = field(default_factory=list)  # (action, path, error)
     unavailable_pages: list = field(default_factory=list)
     timeline: list = field(default_factory=list)
 
@@ -111,7 +112,9 @@ class Stats:
         self.latencies[action].append(seconds)
         self.statuses[action][status] += 1
         self.timeline.append((time.monotonic(), action, status))
-        if status >= 500:
+        if status == 0:
+            self.connection_errors.append((action, path, body[:200]))
+        elif status >= 500:
             if status == 503:
                 self.unavailable_pages.append((time.monotonic(), path, body[:2000]))
             else:

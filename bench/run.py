@@ -957,6 +957,15 @@ def scenario_ticket(fx):
     return lambda: c.get(url)
 
 
+def scenario_ticket_customer_tab(fx):
+    """The agent opens the ticket screen's "Customer's tickets" tab (fetched apart)."""
+    url = _reverse("helpdesk_tickets:detail", fx.agent_ticket.pk)
+    if url is None:
+        raise Skip("the ticket screen (helpdesk_tickets:detail) is not installed")
+    c = client(fx.agent)
+    return lambda: c.get(url + "?part=customer")
+
+
 def scenario_reply(fx):
     """The agent posts a public reply (automatic status) to a ticket."""
     url = _reverse("helpdesk_tickets:reply", fx.reply_ticket.pk)
@@ -1694,6 +1703,7 @@ SCENARIOS = {
     "inbox_search": (scenario_inbox_search, 200),
     "inbox_filtered": (scenario_inbox_filtered, 200),
     "ticket": (scenario_ticket, 200),
+    "ticket_customer_tab": (scenario_ticket_customer_tab, 200),
     "reply": (scenario_reply, 302),
     "dashboard": (scenario_dashboard, 200),
     "kb_suggest": (scenario_kb_suggest, 200),

@@ -196,12 +196,17 @@ def test_screen_shows_header_conversation_and_panels(
         "Case, Cable",
         "203.0.113.9",
         "TestBrowser/1.0",
-        earlier.code,
         "Ticket opened",  # history
         "w-breadcrumbs",
     ):
         assert text in html, text
     assert hidden.code not in html
+    # The customer's other tickets come with their tab (lazy-panel.js), and only those
+    # this agent may see.
+    assert earlier.code not in html
+    with_tab = client.get(url("detail", busy_ticket.pk) + "?customer_tickets=1")
+    assert earlier.code in with_tab.content.decode()
+    assert hidden.code not in with_tab.content.decode()
     # Attachments link to the desk's own download with sizes.
     attachment = busy_ticket.messages.exclude(attachments=None).first().attachments.first()
     assert url("attachment", busy_ticket.pk, attachment.pk) in html
@@ -259,14 +264,46 @@ def test_other_tickets_match_the_account_or_the_e_mail(
     hidden_place = factories.make_department(helpdesk, title="Hidden", prefix="HID")
     hidden = factories.open_ticket(hidden_place, customer=ticket.customer, subject="Hidden")
     client.force_login(agent)
+    # The tab's own content, as lazy-panel.js fetches it, and the whole screen with it,
+    # as the tab's link loads it without the script.
+    fragment = client.get(url("detail", ticket.pk) + "?part=customer")
+    assert "private" in fragment["Cache-Control"] and "no-store" in fragment["Cache-Control"]
+    full = client.get(url("detail", ticket.pk) + "?customer_tickets=1")
+    for html in (fragment.content.decode(), full.content.decode()):
+        others = html[html.index("Other tickets of") :]
+        others = others[: others.index("</table>")]
+        listed = re.findall(r'helpdesk_tickets/(\d+)/"', others)
+        assert listed == [str(by_email.pk), str(by_account.pk)]  # newest first, not this one
+        assert stranger.code not in others and hidden.code not in others
+        assert "By e-mail" in others and "By account" in others
+        assert str(by_email.status) in others  # the status rides from the cached rows
+    assert "wt-desk" not in fragment.content.decode()  # the tab alone
+
+
+def test_the_customers_tickets_tab_is_filled_when_opened(client, ticket, agent, department):
+    other = factories.open_ticket(department, customer=ticket.customer, subject="Earlier one")
+    client.force_login(agent)
     html = client.get(url("detail", ticket.pk)).content.decode()
-    others = html[html.index("Other tickets of") :]
-    others = others[: others.index("</table>")]
-    listed = re.findall(r'helpdesk_tickets/(\d+)/"', others)
-    assert listed == [str(by_email.pk), str(by_account.pk)]  # newest first, not this one
-    assert stranger.code not in others and hidden.code not in others
-    assert "By e-mail" in others and "By account" in others
-    assert str(by_email.status) in others  # the status rides from the cached rows
+    tab = html[html.index('id="tab-customer"') :]
+    tab = tab[: tab.index("</section>")]
+    assert other.code not in html
+    assert 'data-wt-lazy-url="' + url("detail", ticket.pk) + '?part=customer"' in tab
+    assert 'href="' + url("detail", ticket.pk) + '?customer_tickets=1#tab-customer"' in tab
+    assert "lazy-panel.js" in html
+
+
+def test_the_customers_tickets_need_the_ticket(client, ticket, department, helpdesk):
+    """The tab alone is refused where the screen is: another department's agent and a
+    customer get no list of the customer's tickets."""
+    factories.open_ticket(department, customer=ticket.customer, subject="Private")
+    elsewhere = factories.make_department(helpdesk, title="Elsewhere", prefix="ELS")
+    outsider = factories.make_agent("outsider", departments=[elsewhere])
+    for user, refused in ((outsider, 404), (ticket.customer, 302)):
+        client.force_login(user)
+        for query in ("?part=customer", "?customer_tickets=1"):
+            response = client.get(url("detail", ticket.pk) + query)
+            assert response.status_code == refused
+            assert b"Private" not in response.content
 
 
 def test_views_are_recorded_once_per_few_minutes(client, busy_ticket, agent):

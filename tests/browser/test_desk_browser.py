@@ -268,3 +268,33 @@ def test_long_conversation_loads_earlier_messages_in_place(desk, live_site, new_
     assert page.url == url_before  # inserted in place, no new page
     expect(page.locator("[data-wt-older]")).to_have_count(0)
     expect(page.locator("ol.wt-thread > li.wt-msg").first).to_contain_text("It started smoking.")
+
+
+def test_customers_tickets_are_fetched_when_their_tab_is_opened(desk, live_site, new_context):
+    from playwright.sync_api import expect
+
+    ticket, *others = desk["tickets"]
+    page = new_context(viewport={"width": 1366, "height": 768}).new_page()
+    fetched = []
+    page.on("request", lambda request: "part=customer" in request.url and fetched.append(1))
+    log_in(page, live_site.url)
+    page.goto(ticket_url(live_site.url, ticket))
+    page.wait_for_load_state("networkidle")
+    assert fetched == []  # not before the tab is opened
+    page.get_by_role("tab", name="Customer's tickets").click()
+    panel = page.locator("#tab-customer")
+    rows = panel.locator("tbody tr")
+    expect(rows).to_have_count(len(others))
+    for other in others:
+        expect(panel.get_by_role("link", name=other.code)).to_be_visible()
+    expect(panel.locator("[data-wt-lazy]")).to_have_count(0)
+    assert len(fetched) == 1
+    # Back to the conversation and again: fetched once.
+    page.get_by_role("tab", name="Conversation").click()
+    page.get_by_role("tab", name="Customer's tickets").click()
+    expect(rows).to_have_count(len(others))
+    assert len(fetched) == 1
+    screenshot(page, "desk-customers-tickets-tab")
+    # Opened from an address that selects the tab: fetched at once.
+    page.goto(ticket_url(live_site.url, ticket) + "#tab-customer")
+    expect(page.locator("#tab-customer tbody tr")).to_have_count(len(others))

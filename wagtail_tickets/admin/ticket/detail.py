@@ -60,6 +60,11 @@ from .history import recent_entries
 
 VIEWS_SHOWN = 20
 OTHER_TICKETS_SHOWN = 20
+#: The "Customer's tickets" tab's own content (lazy-panel.js fetches it when the tab is
+#: opened): ``?part=customer`` answers with that tab alone, ``?customer_tickets=1`` (the
+#: link that works without the script) with the whole screen, the tab filled in.
+OTHER_TICKETS_PART = "customer"
+OTHER_TICKETS_FULL = "customer_tickets"
 #: Messages shown at first, the latest; older ones come in steps of this many.
 MESSAGES_SHOWN = 50
 #: The most messages one page or step shows, however many are asked for.
@@ -161,6 +166,8 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             # Older messages, for "Show earlier messages" (fetched, or followed without
             # JavaScript from a page that asked for them): the conversation alone.
             return self.older_messages_response()
+        if request.GET.get("part") == OTHER_TICKETS_PART:
+            return self.other_tickets_response()
         ticket, user = self.ticket, request.user
         now = timezone.now()
         since = now - VIEW_THROTTLE
@@ -407,6 +414,28 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
         response["Cache-Control"] = "private, no-store"
         return response
 
+    def other_tickets_response(self):
+        """The "Customer's tickets" tab alone. The screen leaves it out: most views of a
+        ticket never open it, and its query is the screen's heaviest after the
+        conversation's."""
+        response = TemplateResponse(
+            self.request,
+            "wagtail_tickets/admin/ticket_other_tickets.html",
+            {"ticket": self.ticket, "other_tickets": self.others},
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def other_tickets_context(self):
+        if OTHER_TICKETS_FULL in self.request.GET:
+            return {"other_tickets": self.others, "other_tickets_loaded": True}
+        base = url("detail", self.ticket.pk)
+        return {
+            "other_tickets_loaded": False,
+            "other_tickets_fetch_url": f"{base}?{urlencode({'part': OTHER_TICKETS_PART})}",
+            "other_tickets_url": f"{base}?{urlencode({OTHER_TICKETS_FULL: 1})}#tab-customer",
+        }
+
     def history(self):
         return recent_entries(self.ticket)
 
@@ -441,7 +470,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
             note_mode=bool(reply_form["is_internal"].value()),
             fields_form=fields_form or self.get_fields_form(),
             views=self.views if hasattr(self, "views") else self.load_views(),
-            other_tickets=self.others,
+            **self.other_tickets_context(),
             history=self.history(),
             bounce=self.bounce,
             custom_fields=custom_fields,

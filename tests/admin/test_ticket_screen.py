@@ -292,6 +292,20 @@ def test_the_customers_tickets_tab_is_filled_when_opened(client, ticket, agent, 
     assert "lazy-panel.js" in html
 
 
+@pytest.mark.parametrize("others", [1, 25])
+def test_the_customers_tickets_query_ceiling(
+    client, ticket, agent, department, others, django_assert_max_num_queries
+):
+    for n in range(others):
+        factories.open_ticket(department, customer=ticket.customer, subject=f"Other {n}")
+    client.force_login(agent)
+    cached_rows(Status)
+    cached_rows(Priority)
+    with django_assert_max_num_queries(CUSTOMER_TAB):
+        response = client.get(url("detail", ticket.pk) + "?part=customer")
+    assert response.content.decode().count("<tr>") == min(others, 20) + 1  # and the head
+
+
 def test_the_customers_tickets_need_the_ticket(client, ticket, department, helpdesk):
     """The tab alone is refused where the screen is: another department's agent and a
     customer get no list of the customer's tickets."""
@@ -800,6 +814,9 @@ TICKET_SCREEN = 20
 # 20 on main before the analytics; a staff reply adds one INSERT ... ON CONFLICT to the
 # activity rollups (its reply counts by day, month and quarter, in one statement).
 REPLY_POST = 21
+# The "Customer's tickets" tab alone: what every desk request reads (session, user, the
+# agent's rights), the ticket, and one UNION of the customer's tickets, however many.
+CUSTOMER_TAB = 8
 
 
 def _crowd(ticket, agent, department, messages, views):

@@ -264,6 +264,72 @@ def test_a_task_run_again_after_a_kill_skips_the_mails_already_handed_over(tmp_p
     assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
 
 
+KILLED_AFTER_HANDING_OVER = r"""
+import os
+import signal
+
+import django
+django.setup()
+from django.core.mail.backends.filebased import EmailBackend
+from django.core.management import call_command
+from tests import factories
+from wagtail_tickets.models import DepartmentPage
+
+factories.make_agent("agent", departments=[DepartmentPage.objects.get()])
+real_send = EmailBackend.send_messages
+
+def die_once_taken(self, messages):
+    sent = real_send(self, messages)
+    # The server has the mail; the worker dies before it can write that down.
+    os.kill(os.getpid(), signal.SIGKILL)
+    return sent
+
+EmailBackend.send_messages = die_once_taken
+call_command("helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
+"""
+
+MAIL_IDS = (
+    "import django; django.setup(); from wagtail_tickets.models import TicketMailId; "
+    "print(sorted(TicketMailId.objects.filter(outgoing=True).values_list('mail_id', flat=True)))"
+)
+
+
+def test_a_mail_sent_again_after_a_kill_keeps_its_message_id(tmp_path):
+    """SMTP's duplicate window (RFC 1047): killed after the server took a mail and before
+    that was recorded, the task runs again and sends it again, as the same message."""
+    env, mail_dir, _queued = queued_ticket(tmp_path)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_HANDING_OVER], env=env, cwd=ROOT, timeout=300
+    )
+    assert killed.returncode == -9
+    (first,) = [path.read_text() for path in mail_dir.iterdir()]
+    assert run([sys.executable, "-c", MAIL_IDS], env).strip() == "[]"
+
+    admin = [sys.executable, "-m", "django"]
+    run(
+        [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
+        env,
+    )
+
+    def header(mail, name):
+        (value,) = [line for line in mail.splitlines() if line.startswith(name + ": ")]
+        return value.split(": ", 1)[1]
+
+    mails = [path.read_text() for path in mail_dir.iterdir()]
+    by_recipient = {}
+    for mail in mails:
+        by_recipient.setdefault(header(mail, "To"), []).append(header(mail, "Message-ID"))
+    again = header(first, "To")
+    # The mail in flight at the kill went twice, both times as one message; the other once.
+    assert by_recipient.pop(again) == [header(first, "Message-ID")] * 2
+    assert [len(ids) for ids in by_recipient.values()] == [1]
+    # Stored once each, so replies to either copy find the ticket.
+    stored = run([sys.executable, "-c", MAIL_IDS], env).strip()
+    expected = sorted([header(first, "Message-ID"), *by_recipient.popitem()[1]])
+    assert stored == repr(expected)
+    assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
+
+
 def migrated(tmp_path):
     env, mail_dir = worker_env(tmp_path)
     run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], env)

@@ -8,9 +8,12 @@ customer whose confirmation went out before the server fell over does not get it
 A permanent refusal (5xx) is not retried.
 
 Under ``helpdesk_worker`` each key is also written into the task's row as soon as its
-mail is handed over (``journal``), so a task handed back after its worker was killed
-skips those mails too: only a kill between the mail server's "accepted" and that one
-UPDATE can send a mail twice.
+mail is handed over (``journal``), in one transaction with the mail's stored Message-ID,
+so a task handed back after its worker was killed skips those mails too. A kill between
+the mail server's taking the mail and that commit cannot be told from one just before
+it (SMTP's own duplicate window, RFC 1047): the task run again sends that one mail
+again, and sends it with the same Message-ID (``message_token``), so that the receiving
+side knows it for the same message and the thread stays one.
 
 This needs a task backend that can run a task later (``supports_defer``: django-tasks-db's
 worker). django_tasks' ``ImmediateBackend`` cannot; there the error is raised and
@@ -19,13 +22,16 @@ logged as before (``background.enqueue``).
 
 import functools
 import logging
+import secrets
 import smtplib
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +40,7 @@ RETRY_DELAYS = (10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 3600, 3600)
 
 _sent = ContextVar("wagtail_tickets_mail_retry_sent", default=None)
 _journal = ContextVar("wagtail_tickets_mail_retry_journal", default=None)
+_seed = ContextVar("wagtail_tickets_mail_retry_seed", default=None)
 
 
 def is_temporary(error):
@@ -65,15 +72,36 @@ def mark_sent(key):
             save(list(sent))
 
 
+def recording():
+    """Around what records that a mail was handed over (its Message-ID, ``mark_sent``):
+    under a journal, one transaction, so a kill leaves both or neither."""
+    return transaction.atomic() if _journal.get() is not None else nullcontext()
+
+
+def message_token(key):
+    """The unique part of the Message-ID of mail ``key``: random, except while a worker
+    runs a task (``journal``), where it is derived from the task and the key, so the
+    task run again after a kill gives a mail it sends again the same Message-ID. Keyed
+    with SECRET_KEY: a stranger cannot guess the Message-IDs that thread mail into a
+    ticket."""
+    seed = _seed.get()
+    if seed is None or key is None:
+        return secrets.token_hex(12)
+    return salted_hmac("wagtail_tickets.mail_retry", f"{seed}|{key}").hexdigest()[:24]
+
+
 @contextmanager
-def journal(save):
+def journal(save, seed=None):
     """While a worker runs one task: ``save(keys)`` is called with the keys of the
     mails handed over so far each time there is one more, to keep them where a new
-    run of the same task will find them (its ``sent`` argument)."""
+    run of the same task will find them (its ``sent`` argument). ``seed`` names the
+    task (its row's id) for ``message_token``."""
     token = _journal.set(save)
+    seed_token = _seed.set(seed)
     try:
         yield
     finally:
+        _seed.reset(seed_token)
         _journal.reset(token)
 
 

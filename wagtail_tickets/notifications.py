@@ -27,8 +27,10 @@ def send(template, context, recipients, language, reply_to=None):
         return 0
     composed = compose.compose(template, context, language)
     message = composed.message(from_email(), recipients, reply_to=[reply_to] if reply_to else None)
-    # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py.
-    sent = mail_headers.send(message, template, context)
+    # Message-ID (stored), threading headers, Reply-To, Auto-Submitted: mail/headers.py,
+    # which marks the key sent with the stored Message-ID.
+    sent = mail_headers.send(message, template, context, key=key)
+    # A mail held back (a bouncing address, the auto-reply limit) is not tried again.
     mail_retry.mark_sent(key)
     return sent
 

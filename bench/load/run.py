@@ -78,15 +78,22 @@ class Memory(threading.Thread):
         bad = []
         for name, values in self.samples.items():
             # The first minute of a process is its warm-up (imports, templates, caches).
-            settled = values[min(len(values) - 1, 30) :] if len(values) > 40 else values
-            growth = max(settled) - settled[0]
-            rows[name] = (round(values[0]), round(max(values)), round(growth))
-            if max(values) > RSS_LIMIT_MIB or (len(values) > 40 and growth > RSS_GROWTH_MIB):
+            # A process sampled for less than 80 s (one started again) has no settled part.
+            growth = None
+            if len(values) > 40:
+                settled = values[30:]
+                growth = max(settled) - settled[0]
+            rows[name] = (round(values[0]), round(max(values)), growth)
+            if max(values) > RSS_LIMIT_MIB or (growth is not None and growth > RSS_GROWTH_MIB):
                 bad.append(name)
         report.check(
             f"worker memory bounded (< {RSS_LIMIT_MIB} MiB, settled growth < {RSS_GROWTH_MIB} MiB)",
             not bad,
-            "; ".join(f"{n} first/max/growth {r[0]}/{r[1]}/{r[2]} MiB" for n, r in rows.items()),
+            "; ".join(
+                f"{n} first/max/settled growth {r[0]}/{r[1]}/"
+                f"{'-' if r[2] is None else round(r[2])} MiB"
+                for n, r in rows.items()
+            ),
         )
 
 
@@ -150,13 +157,13 @@ class Runner:
                 f"{row['p95_ms']:>9}{row['p99_ms']:>9}  {row['statuses']}"
             )
 
-    def finish(self, name, load, *, allow_503=False, extra=None):
+    def finish(self, name, load, *, allow_503=False, extra=None, killed_tasks=0):
         report = checks.Report(name)
         drained = checks.drain(self.shape)
         report.check("the task queue drained within 4 minutes", drained)
         checks.check_answers(load.stats, report, allow_503=allow_503)
         checks.check_stored(self.shape, load.ledger, report)
-        checks.check_mail(self.shape, load.ledger, report, self.since)
+        checks.check_mail(self.shape, load.ledger, report, self.since, killed_tasks=killed_tasks)
         if extra:
             extra(report)
         self.reports.append(report)
@@ -237,7 +244,7 @@ class Runner:
 
         load = self.run_load("worker_kill", duration, fault)
         self.figures["worker_kill"]["requeued_running_tasks"] = orphans.get("n")
-        self.finish("worker_kill", load)
+        self.finish("worker_kill", load, killed_tasks=orphans.get("n") or 0)
 
     def smtp_down(self):
         duration = self.options.fault_duration

@@ -18,7 +18,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail.message import DNS_NAME
 
-from .. import conf
+from .. import conf, mail_retry
 from ..models import InboundMail, Mailbox, Message, TicketMailId
 from . import loops
 
@@ -37,9 +37,9 @@ def message_id_domain(from_email=None):
     return domain or str(DNS_NAME)
 
 
-def new_message_id(ticket=None, from_email=None):
+def new_message_id(ticket=None, from_email=None, token=None):
     code = f".{ticket.code.lower()}" if ticket is not None else ""
-    return f"<{secrets.token_hex(12)}{code}@{message_id_domain(from_email)}>"
+    return f"<{token or secrets.token_hex(12)}{code}@{message_id_domain(from_email)}>"
 
 
 # One event sends several mails of one ticket (the customer's, the staff's): what they
@@ -97,8 +97,11 @@ def _answers_mail(template, message):
     )
 
 
-def send(email_message, template, context):
-    """Add the headers to a notification and send it; returns the number sent."""
+def send(email_message, template, context, key=None):
+    """Add the headers to a notification and send it; returns the number sent.
+
+    ``key`` is the mail's key for mail_retry: its Message-ID comes from
+    ``mail_retry.message_token`` and it is marked sent with the Message-ID's record."""
     ticket = context.get("ticket")
     message = context.get("message")
     bounced = loops.bouncing(email_message.to)
@@ -116,7 +119,8 @@ def send(email_message, template, context):
         headers["Auto-Submitted"] = "auto-generated"
     mail_id = None
     if ticket is not None:
-        mail_id = new_message_id(ticket, email_message.from_email)
+        token = mail_retry.message_token(key)
+        mail_id = new_message_id(ticket, email_message.from_email, token=token)
         headers["Message-ID"] = mail_id
         headers.update(thread_headers(ticket, message))
         mailbox_address = reply_address(ticket)
@@ -126,7 +130,12 @@ def send(email_message, template, context):
             email_message.subject = f"[{ticket.code}] {email_message.subject}"
     email_message.extra_headers.update(headers)
     sent = email_message.send()
-    if sent and mail_id:
-        TicketMailId.objects.create(ticket=ticket, mail_id=mail_id, outgoing=True)
-        _thread(ticket)["ids"].append(mail_id)
+    if sent:
+        with mail_retry.recording():
+            if mail_id:
+                TicketMailId.objects.create(ticket=ticket, mail_id=mail_id, outgoing=True)
+            if key is not None:
+                mail_retry.mark_sent(key)
+        if mail_id:
+            _thread(ticket)["ids"].append(mail_id)
     return sent

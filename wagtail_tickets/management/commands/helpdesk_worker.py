@@ -13,7 +13,7 @@ predecessor. Takes every ``db_worker`` option.
   queue: with one process per id (one per supervisor slot), no live worker can hold
   them. Each mail a task hands over is written into its row at once (mail_retry's
   journal), so the task run again skips it; only a kill between the mail server's
-  "accepted" and that write sends a mail twice.
+  "accepted" and that write sends a mail twice, and then with the same Message-ID.
   Without ``--worker-id`` the id is random and nothing is handed back.
 - **The database fails while a task runs** (the connection drops, a deadlock, SQLite
   busy): ``db_worker`` records the task as failed, and its mail is never sent. This
@@ -101,7 +101,7 @@ if db_worker is not None:
                 return record_failure(error)
 
             db_task_result.set_failed = set_failed
-            with mail_retry.journal(save_sent(db_task_result)):
+            with mail_retry.journal(save_sent(db_task_result), seed=str(db_task_result.pk)):
                 return super().run_task(db_task_result)
 
         def run(self):

@@ -170,11 +170,11 @@ import django
 django.setup()
 from django.core.management import call_command
 from django.db import OperationalError
-from wagtail_tickets import tasks
+from wagtail_tickets import notifications
 from wagtail_tickets.management.commands import helpdesk_worker
 
 helpdesk_worker.FIRST_WAIT = 0.01
-real_send = tasks._send_notification
+real_send = notifications.ticket_opened
 calls = []
 
 def send_once_broken(*args, **kwargs):
@@ -184,7 +184,7 @@ def send_once_broken(*args, **kwargs):
         raise OperationalError("database is locked")
     return real_send(*args, **kwargs)
 
-tasks._send_notification = send_once_broken
+notifications.ticket_opened = send_once_broken
 call_command("%s", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
 print("CALLS", len(calls))
 """

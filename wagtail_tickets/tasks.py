@@ -23,34 +23,9 @@ def _load_ticket(ticket_id):
 
 
 @task()
-def send_notification(
-    event,
-    ticket_id,
-    message_id=None,
-    new_status_id=None,
-    assignee_id=None,
-    attempt=0,
-    sent=(),
-):
+@mail_retry.retried
+def send_notification(event, ticket_id, message_id=None, new_status_id=None, assignee_id=None):
     """One event's mails; sent again later while the mail server refuses (mail_retry)."""
-    from . import mail_retry
-
-    return mail_retry.run(
-        send_notification,
-        {
-            "event": event,
-            "ticket_id": ticket_id,
-            "message_id": message_id,
-            "new_status_id": new_status_id,
-            "assignee_id": assignee_id,
-            "attempt": attempt,
-            "sent": sent,
-        },
-        _send_notification,
-    )
-
-
-def _send_notification(event, ticket_id, message_id=None, new_status_id=None, assignee_id=None):
     from . import notifications
     from .models import Message, Status
 
@@ -145,24 +120,9 @@ def notify_customer_reply(ticket_id, message_id):
 
 
 @task()
-def mail_customer_replies(ticket_id, message_ids, more=0, attempt=0, sent=()):
+@mail_retry.retried
+def mail_customer_replies(ticket_id, message_ids, more=0):
     """The staff's mail about customer replies, again: the mail server refused it."""
-    from . import mail_retry
-
-    return mail_retry.run(
-        mail_customer_replies,
-        {
-            "ticket_id": ticket_id,
-            "message_ids": message_ids,
-            "more": more,
-            "attempt": attempt,
-            "sent": sent,
-        },
-        _mail_customer_replies,
-    )
-
-
-def _mail_customer_replies(ticket_id, message_ids, more=0):
     from . import notifications
     from .models import Message
 

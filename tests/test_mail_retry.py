@@ -222,3 +222,26 @@ def test_the_answer_to_an_unknown_sender_waits_for_the_mail_server(queue, depart
     [message] = mail.outbox
     assert message.to == ["stranger@example.net"]
     assert message.extra_headers["In-Reply-To"] == "<abc@example.net>"
+
+
+def _token_in_run(key, seed):
+    with mail_retry.journal(lambda keys: None, seed=seed):
+        return mail_retry.run(tasks.send_notification, {}, lambda: mail_retry.message_token(key))
+
+
+def test_a_workers_task_names_a_mail_the_same_in_every_run():
+    """What lets a task run again after a kill send the mail in flight as the same message."""
+    first = _token_in_run("ticket_opened_customer:ann@example.com", "task-1")
+    assert re.fullmatch(r"[0-9a-f]{24}", first)
+    assert _token_in_run("ticket_opened_customer:ann@example.com", "task-1") == first
+    # Another mail, or the same mail of another task, has a Message-ID of its own.
+    assert _token_in_run("ticket_opened_staff:bob@example.com", "task-1") != first
+    assert _token_in_run("ticket_opened_customer:ann@example.com", "task-2") != first
+
+
+def test_mail_outside_a_workers_task_gets_a_random_message_id():
+    key = "ticket_opened_customer:ann@example.com"
+    assert mail_retry.message_token(key) != mail_retry.message_token(key)
+    # A task that is not one of run's (no key per mail) under the worker: random too.
+    with mail_retry.journal(lambda keys: None, seed="task-1"):
+        assert mail_retry.message_token(key) != mail_retry.message_token(key)

@@ -80,12 +80,12 @@ def recording():
 
 def message_token(key):
     """The unique part of the Message-ID of mail ``key``: random, except while a worker
-    runs a task (``journal``), where it is derived from the task and the key, so the
-    task run again after a kill gives a mail it sends again the same Message-ID. Keyed
-    with SECRET_KEY: a stranger cannot guess the Message-IDs that thread mail into a
-    ticket."""
+    runs a task of ``run``'s (``journal``; such a task sends one mail a key), where it
+    is derived from the task and the key, so the task run again after a kill gives a
+    mail it sends again the same Message-ID. Keyed with SECRET_KEY: a stranger cannot
+    guess the Message-IDs that thread mail into a ticket."""
     seed = _seed.get()
-    if seed is None or key is None:
+    if seed is None or key is None or _sent.get() is None:
         return secrets.token_hex(12)
     return salted_hmac("wagtail_tickets.mail_retry", f"{seed}|{key}").hexdigest()[:24]
 

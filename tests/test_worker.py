@@ -330,6 +330,103 @@ def test_a_mail_sent_again_after_a_kill_keeps_its_message_id(tmp_path):
     assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
 
 
+CUSTOMER_REPLIES = r"""
+import django
+django.setup()
+from tests import factories
+from wagtail_tickets import workflow
+from wagtail_tickets.models import DepartmentPage, Ticket
+
+factories.make_agent("agent", departments=[DepartmentPage.objects.get()])
+ticket = Ticket.objects.get()
+workflow.post_reply(
+    ticket, body="Any news on this?", author_name="Ann", author_email="ann@example.com"
+)
+"""
+
+KILLED_AFTER_THE_BOOKKEEPING = r"""
+import os
+import signal
+
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import transaction
+from wagtail_tickets.models import ReplyDigest
+
+real_save = ReplyDigest.save
+
+def save_then_die_at_commit(self, *args, **kwargs):
+    real_save(self, *args, **kwargs)
+    # The replies are recorded as mailed; the worker dies as that commits.
+    transaction.on_commit(lambda: os.kill(os.getpid(), signal.SIGKILL))
+
+ReplyDigest.save = save_then_die_at_commit
+call_command("helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1")
+"""
+
+
+def test_a_customer_reply_is_mailed_though_the_worker_died_after_recording_it(tmp_path):
+    env, mail_dir, _queued = queued_ticket(tmp_path)
+    worker = [
+        sys.executable,
+        "-m",
+        "django",
+        "helpdesk_worker",
+        "--batch",
+        "--no-startup-delay",
+        "--worker-id",
+        "mail-1",
+    ]
+    run(worker, env)  # the new ticket's mails
+    before = set(mail_dir.iterdir())
+    run([sys.executable, "-c", CUSTOMER_REPLIES], env)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_THE_BOOKKEEPING], env=env, cwd=ROOT, timeout=300
+    )
+    assert killed.returncode == -9
+    run(worker, env)
+    mails = [path.read_text() for path in set(mail_dir.iterdir()) - before]
+    to_agent = [m for m in mails if "To: agent@example.com" in m]
+    assert len(to_agent) == 1, mails
+    assert "Any news on this?" in to_agent[0]
+    assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
+
+
+SECOND_REPLY = r"""
+import django
+django.setup()
+from wagtail_tickets import workflow
+from wagtail_tickets.models import Ticket
+
+workflow.post_reply(
+    Ticket.objects.get(), body="Still waiting.", author_name="Ann", author_email="ann@example.com"
+)
+"""
+DIGESTS = (
+    "import django; django.setup(); from django_tasks_db.models import DBTaskResult; "
+    "print(list(DBTaskResult.objects.filter(task_path__endswith='send_reply_digest')"
+    ".values_list('status', flat=True)))"
+)
+
+
+def test_a_held_reply_keeps_its_digest_though_the_worker_died_after_recording_it(tmp_path):
+    env, mail_dir, _queued = queued_ticket(tmp_path)
+    worker = [sys.executable, "-m", "django", "helpdesk_worker", "--batch"]
+    worker += ["--no-startup-delay", "--worker-id", "mail-1"]
+    run(worker, env)
+    run([sys.executable, "-c", CUSTOMER_REPLIES], env)
+    run(worker, env)  # mailed at once; the window opens
+    # A second reply inside the window is held for the digest at the window's end.
+    run([sys.executable, "-c", SECOND_REPLY], env)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_THE_BOOKKEEPING], env=env, cwd=ROOT, timeout=300
+    )
+    assert killed.returncode == -9
+    run(worker, env)
+    assert run([sys.executable, "-c", DIGESTS], env).strip() == "['READY']"
+
+
 def migrated(tmp_path):
     env, mail_dir = worker_env(tmp_path)
     run([sys.executable, "-m", "django", "migrate", "--verbosity", "0"], env)

@@ -15,7 +15,10 @@ The window (``WAGTAIL_TICKETS_REPLY_DIGEST_SECONDS``, default 300) starts with a
 
 The bookkeeping lives in ``ReplyDigest`` (one row per ticket, updated under its row
 lock so that two workers never mail the same reply twice). Mail is sent after that
-transaction, so a slow mail server never holds a lock; a failed send is logged.
+transaction, so a slow mail server never holds a lock; a failed send is logged. Where
+tasks are rows of the same database (django-tasks-db), the mail is a task
+(``mail_customer_replies``) enqueued in that transaction instead: a worker killed after
+the commit would otherwise have recorded the replies as mailed and never mailed them.
 """
 
 import logging
@@ -67,6 +70,29 @@ def _locked_digest(ticket_id):
     return ReplyDigest.objects.select_for_update().filter(ticket_id=ticket_id).first()
 
 
+def _tasks_in_database():
+    from . import background, tasks
+
+    return background.stores_in_database(tasks.mail_customer_replies)
+
+
+def _queue_mail(ticket_id, messages, more):
+    """In the bookkeeping's transaction: the replies' mail as a task row that commits
+    with it. False where tasks are not rows of this database; the caller then mails
+    after the commit."""
+    from . import background, tasks
+
+    if not messages or not _tasks_in_database():
+        return False
+    queued = background.enqueue(
+        tasks.mail_customer_replies,
+        ticket_id=ticket_id,
+        message_ids=[m.pk for m in messages],
+        more=more,
+    )
+    return queued is not None
+
+
 def _mail(ticket_id, messages, more):
     from . import mail_retry, notifications, tasks
 
@@ -115,9 +141,14 @@ def customer_replied(ticket_id, message_id):
         elif digest.due_at is None:
             digest.due_at = schedule_at = digest.window_ends_at
         digest.save()
+        queued = _queue_mail(ticket_id, messages, more)
+        if schedule_at is not None and _tasks_in_database():
+            # Committed with the bookkeeping, as the mail above.
+            _schedule(ticket_id, schedule_at)
+            schedule_at = None
     if schedule_at is not None:
         _schedule(ticket_id, schedule_at)
-    return _mail(ticket_id, messages, more)
+    return 0 if queued else _mail(ticket_id, messages, more)
 
 
 def _schedule(ticket_id, when):
@@ -126,7 +157,10 @@ def _schedule(ticket_id, when):
     try:
         backend = send_reply_digest.get_backend()
         if backend.supports_defer:
-            send_reply_digest.using(run_after=when).enqueue(ticket_id=ticket_id)
+            # A savepoint inside the bookkeeping's transaction: a failing INSERT leaves
+            # it usable.
+            with transaction.atomic():
+                send_reply_digest.using(run_after=when).enqueue(ticket_id=ticket_id)
     except Exception:
         # The sweep (helpdesk_send_digests, or the next write) still finds it.
         logger.exception("Could not schedule the reply digest of ticket %s", ticket_id)
@@ -157,5 +191,6 @@ def send_due(*, ticket_id=None, force=False, limit=SWEEP_LIMIT):
                 digest.window_ends_at = now + window()
             digest.due_at = None
             digest.save()
-        sent += 1 if _mail(candidate, messages, more) else 0
+            queued = _queue_mail(candidate, messages, more)
+        sent += 1 if queued or _mail(candidate, messages, more) else 0
     return sent

@@ -16,8 +16,8 @@ Scenarios:
   steady       the mix for --duration seconds; throughput and latency per action
   burst        50 simultaneous submissions from one address: exactly the hourly limit
                is stored, whichever gunicorn worker answers
-  worker_kill  the task worker is killed (SIGKILL) mid-run and started again, and
-               takes back what it was running
+  worker_kill  the task worker is killed (SIGKILL) while it runs a task and started again,
+               and takes back what it was running
   smtp_down    the SMTP server is stopped for 20 s mid-run, then started again
   pg_restart   PostgreSQL is stopped mid-run for 5 s and started again
 """
@@ -233,7 +233,12 @@ class Runner:
 
         async def fault():
             await asyncio.sleep(duration * 0.35)
-            self.log("worker_kill: SIGKILL to the task worker")
+            # At work, not idle: what the scenario is about is a task killed mid-run.
+            busy = await asyncio.to_thread(self.wait_for_running_task, 15)
+            self.log(
+                "worker_kill: SIGKILL to the task worker "
+                + ("as it runs a task" if busy else "(no task seen running in 15 s)")
+            )
             await asyncio.to_thread(self.shape.kill_worker)
             await asyncio.sleep(5)
             orphans["n"] = int(
@@ -245,6 +250,16 @@ class Runner:
         load = self.run_load("worker_kill", duration, fault)
         self.figures["worker_kill"]["requeued_running_tasks"] = orphans.get("n")
         self.finish("worker_kill", load, killed_tasks=orphans.get("n") or 0)
+
+    def wait_for_running_task(self, timeout):
+        """Whether a task was seen running before ``timeout`` seconds passed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if int(
+                self.shape.psql(f"select count(*) from {checks.TASKS} where status = 'RUNNING'")
+            ):
+                return True
+        return False
 
     def smtp_down(self):
         duration = self.options.fault_duration

@@ -42,6 +42,19 @@ def run(args, env, timeout=300):
     return result.stdout
 
 
+#: The task worker of one supervisor slot, as production starts it (the same id each time).
+SLOT_WORKER = [
+    sys.executable,
+    "-m",
+    "django",
+    "helpdesk_worker",
+    "--batch",
+    "--no-startup-delay",
+    "--worker-id",
+    "mail-1",
+]
+
+
 def worker_env(tmp_path):
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
@@ -136,10 +149,7 @@ def test_helpdesk_worker_sends_what_its_killed_predecessor_left_running(tmp_path
     run([*admin, "db_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"], env)
     assert not list(mail_dir.iterdir())
 
-    run(
-        [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
-        env,
-    )
+    run(SLOT_WORKER, env)
     mails = received(mail_dir)
     assert "To: ann@example.com" in mails, mails[:2000]
     # The other slot's task is not taken from it: its worker may still be running it.
@@ -249,11 +259,7 @@ def test_a_task_run_again_after_a_kill_skips_the_mails_already_handed_over(tmp_p
     assert killed.returncode == -9
     assert len(list(mail_dir.iterdir())) == 1, "killed after handing over one mail of two"
 
-    admin = [sys.executable, "-m", "django"]
-    run(
-        [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
-        env,
-    )
+    run(SLOT_WORKER, env)
     mails = [path.read_text() for path in mail_dir.iterdir()]
     recipients = sorted(
         line for mail in mails for line in mail.splitlines() if line.startswith("To: ")
@@ -305,11 +311,7 @@ def test_a_mail_sent_again_after_a_kill_keeps_its_message_id(tmp_path):
     (first,) = [path.read_text() for path in mail_dir.iterdir()]
     assert run([sys.executable, "-c", MAIL_IDS], env).strip() == "[]"
 
-    admin = [sys.executable, "-m", "django"]
-    run(
-        [*admin, "helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", "mail-1"],
-        env,
-    )
+    run(SLOT_WORKER, env)
 
     def header(mail, name):
         (value,) = [line for line in mail.splitlines() if line.startswith(name + ": ")]
@@ -368,24 +370,14 @@ call_command("helpdesk_worker", "--batch", "--no-startup-delay", "--worker-id", 
 
 def test_a_customer_reply_is_mailed_though_the_worker_died_after_recording_it(tmp_path):
     env, mail_dir, _queued = queued_ticket(tmp_path)
-    worker = [
-        sys.executable,
-        "-m",
-        "django",
-        "helpdesk_worker",
-        "--batch",
-        "--no-startup-delay",
-        "--worker-id",
-        "mail-1",
-    ]
-    run(worker, env)  # the new ticket's mails
+    run(SLOT_WORKER, env)  # the new ticket's mails
     before = set(mail_dir.iterdir())
     run([sys.executable, "-c", CUSTOMER_REPLIES], env)
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_AFTER_THE_BOOKKEEPING], env=env, cwd=ROOT, timeout=300
     )
     assert killed.returncode == -9
-    run(worker, env)
+    run(SLOT_WORKER, env)
     mails = [path.read_text() for path in set(mail_dir.iterdir()) - before]
     to_agent = [m for m in mails if "To: agent@example.com" in m]
     assert len(to_agent) == 1, mails
@@ -412,18 +404,16 @@ DIGESTS = (
 
 def test_a_held_reply_keeps_its_digest_though_the_worker_died_after_recording_it(tmp_path):
     env, mail_dir, _queued = queued_ticket(tmp_path)
-    worker = [sys.executable, "-m", "django", "helpdesk_worker", "--batch"]
-    worker += ["--no-startup-delay", "--worker-id", "mail-1"]
-    run(worker, env)
+    run(SLOT_WORKER, env)
     run([sys.executable, "-c", CUSTOMER_REPLIES], env)
-    run(worker, env)  # mailed at once; the window opens
+    run(SLOT_WORKER, env)  # mailed at once; the window opens
     # A second reply inside the window is held for the digest at the window's end.
     run([sys.executable, "-c", SECOND_REPLY], env)
     killed = subprocess.run(
         [sys.executable, "-c", KILLED_AFTER_THE_BOOKKEEPING], env=env, cwd=ROOT, timeout=300
     )
     assert killed.returncode == -9
-    run(worker, env)
+    run(SLOT_WORKER, env)
     assert run([sys.executable, "-c", DIGESTS], env).strip() == "['READY']"
 
 

@@ -138,3 +138,34 @@ def test_concurrent_submissions_to_two_departments_keep_separate_sequences(depar
     assert set(Ticket.objects.values_list("code", flat=True)) == expected_codes(
         "TECH"
     ) | expected_codes("SAL")
+
+
+def test_concurrent_replies_on_one_ticket_each_count_once(department):
+    """The message count and the time spent are added on the locked row: no reply's
+    addition is lost, and each caller sees the count its own reply made."""
+    from wagtail_tickets import workflow
+
+    agent = factories.make_agent("racer", departments=[department])
+    ticket = factories.open_ticket(department, subject="Busy")
+
+    def reply(index):
+        counts = []
+        for n in range(PER_THREAD):
+            copy = Ticket.objects.get(pk=ticket.pk)
+            workflow.post_reply(
+                copy,
+                body=f"Reply {index}.{n}",
+                author=agent,
+                by_staff=True,
+                is_internal=bool(n % 2),
+                time_spent_minutes=2,
+            )
+            counts.append(copy.message_count)
+        return counts
+
+    counts = run_in_threads(reply)
+
+    saved = Ticket.objects.get(pk=ticket.pk)
+    assert saved.message_count == 1 + TOTAL == Message.objects.filter(ticket=saved).count()
+    assert saved.time_spent_minutes == 2 * TOTAL
+    assert sorted(counts) == list(range(2, TOTAL + 2)), "each reply saw its own count"

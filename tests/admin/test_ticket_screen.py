@@ -448,6 +448,23 @@ def test_invalid_reply_shows_the_form_again(client, busy_ticket, agent):
     assert Ticket.objects.get(pk=busy_ticket.pk).message_count == busy_ticket.message_count
 
 
+def test_a_refused_reply_shows_the_whole_screen_again(client, busy_ticket, agent):
+    """The reply loads only what it needs; shown again, the page has all the rest."""
+    from wagtail_tickets.mail import loops
+    from wagtail_tickets.mail.parse import DeliveryReport
+
+    Star.objects.create(ticket=busy_ticket, user=agent)
+    loops.record_bounces(DeliveryReport(failed=[(busy_ticket.customer_email, "5.1.1")]))
+    loops.record_bounces(DeliveryReport(failed=[(busy_ticket.customer_email, "5.1.1")]))
+    client.force_login(agent)
+    response = client.post(url("reply", busy_ticket.pk), {"message": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'aria-pressed="true"' in html, "the agent's star"
+    assert "mail bounces" in html
+    assert html.count('class="wt-msg ') == busy_ticket.messages.count()
+
+
 # --------------------------------------------------------------------------------------
 # Ticket fields, assignment
 # --------------------------------------------------------------------------------------
@@ -874,3 +891,20 @@ def test_reply_post_query_ceiling(
             {"message": "Done", "attachments": [factories.upload("a.txt", b"a\n")]},
         )
     assert response.status_code == 302
+
+
+def test_a_reply_that_goes_through_reads_nothing_only_the_screen_shows(client, busy_ticket, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    factories.add_replies(busy_ticket, 1)
+    client.force_login(agent)
+    cached_rows(Status)
+    cached_rows(Priority)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url("reply", busy_ticket.pk), {"message": "Done"})
+    assert response.status_code == 302
+    sql = " ".join(query["sql"] for query in queries)
+    for table in ("star", "articlepage", "bouncingaddress", "ticketview"):
+        assert f"wagtail_tickets_{table}" not in sql, table
+    assert "wagtail_tickets_replydraft" in sql, "whether a draft is to be dropped"

@@ -159,3 +159,23 @@ def test_rebuild_command_restores_the_rollups(department, agent, capsys):
     call_command("helpdesk_rebuild_analytics")
     assert "Analytics rebuilt from 1 ticket in" in capsys.readouterr().out
     assert rollup_rows() == kept
+
+
+def test_a_reply_to_a_resolved_ticket_leaves_its_topic_rows_alone(department, agent):
+    """Its topic rows do not change, so they are not written; the figures still equal
+    a rebuild's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = factories.open_ticket(department, subject="Printer on fire")
+    factories.staff_reply(ticket, agent, "Unplug it.")
+    workflow.change_status(ticket, Status.first_of_kind(Status.Kind.RESOLVED))
+    assert TopicRollup.objects.filter(resolved=1).exists()
+    with CaptureQueriesContext(connection) as queries:
+        workflow.post_reply(ticket, body="One more thing.", author=agent, by_staff=True)
+    assert Ticket.objects.get(pk=ticket.pk).status.kind == Status.Kind.RESOLVED
+    written = [q["sql"] for q in queries if TopicRollup._meta.db_table in q["sql"]]
+    assert written == []
+    kept = rollup_rows()
+    rollups.rebuild()
+    assert rollup_rows() == kept

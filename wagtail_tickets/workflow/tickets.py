@@ -203,11 +203,18 @@ def _lock(ticket):
     # Only the ticket's row: without ``of``, PostgreSQL would also lock the joined status
     # and priority rows, and every other transaction writing a ticket or message with
     # the same status would wait at its commit (its foreign-key check) for this one.
-    return (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("status", "priority")
-        .get(pk=ticket.pk)
-    )
+    try:
+        return (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("status", "priority")
+            .get(pk=ticket.pk)
+        )
+    except Ticket.DoesNotExist:
+        # After waiting for another transaction that changed the row, PostgreSQL checks
+        # the new row against the status and priority rows it had joined: a new status
+        # or priority drops it from the result. Locked alone, the row is found (or is
+        # really gone); its status and priority are read after it.
+        return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
 def _apply_status(locked, status, now):
@@ -301,8 +308,10 @@ def post_reply(
     search.add_message(locked, body)
 
     old_status = locked.status
-    locked.message_count = F("message_count") + 1
-    locked.time_spent_minutes = F("time_spent_minutes") + (time_spent_minutes or 0)
+    # Counted on the locked row (SQLite's transactions are serialisable): the values
+    # saved are the ones the caller gets, with no read after the write.
+    locked.message_count += 1
+    locked.time_spent_minutes += time_spent_minutes or 0
     if not is_internal:
         locked.last_message_at = now
     if by_staff:
@@ -326,7 +335,6 @@ def post_reply(
     locked.updated_at = now
     rollups.update_ticket(locked, message)
     locked.save()
-    locked.refresh_from_db(fields=["message_count", "time_spent_minutes"])
     _copy_state(ticket, locked)
 
     log(

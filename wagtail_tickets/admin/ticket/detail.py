@@ -99,35 +99,49 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
     # costs PostgreSQL planning time on every view of the screen.
     ticket_select_related = ("department", "assignee", "customer")
 
+    # Whether setup() loads what the screen shows (below); the views that change the
+    # ticket load only what they need, and load the rest if they show the page again.
+    loads_screen = True
+
     def get_ticket(self):
         """The ticket, with its status and priority from the cached rows."""
         user = self.request.user
-        ticket = (
-            visible_tickets(user)
-            .filter(pk=self.kwargs["pk"])
-            .select_related(*self.ticket_select_related)
-            .annotate(
-                starred=Exists(Star.objects.filter(ticket=OuterRef("pk"), user=user)),
+        drafts = ReplyDraft.objects.filter(ticket=OuterRef("pk"), user=user)
+        if self.loads_screen:
+            annotations = {
+                "starred": Exists(Star.objects.filter(ticket=OuterRef("pk"), user=user)),
                 # The articles panel queries only for tickets that have articles.
-                has_articles=Exists(ArticlePage.objects.filter(source_ticket=OuterRef("pk"))),
+                "has_articles": Exists(ArticlePage.objects.filter(source_ticket=OuterRef("pk"))),
                 # Mail to the customer stopped after a delivery failure (mail.loops).
-                customer_bouncing=Exists(
+                "customer_bouncing": Exists(
                     BouncingAddress.objects.filter(email=Lower(OuterRef("customer_email")))
                 ),
                 # The agent's kept draft, if any, rides along rather than costing a query.
                 **{
-                    f"wt_draft_{name}": Subquery(
-                        ReplyDraft.objects.filter(ticket=OuterRef("pk"), user=user).values(name)[:1]
-                    )
+                    f"wt_draft_{name}": Subquery(drafts.values(name)[:1])
                     for name in ("body", "is_internal", "updated_at")
                 },
-            )
+            }
+        else:
+            annotations = {"wt_has_draft": Exists(drafts)}
+        ticket = (
+            visible_tickets(user)
+            .filter(pk=self.kwargs["pk"])
+            .select_related(*self.ticket_select_related)
+            .annotate(**annotations)
             .first()
         )
         if ticket is None:
             raise Http404
         attach_lookups([ticket])
         return ticket
+
+    def load_screen(self):
+        """Load what the screen shows, for a view that did not at setup()."""
+        if not self.loads_screen:
+            self.loads_screen = True
+            self.ticket = self.get_ticket()
+            self.__dict__.pop("draft", None)
 
     @cached_property
     def others(self):
@@ -447,6 +461,7 @@ class TicketDetailView(TicketHeaderMixin, TicketMixin, WagtailAdminTemplateMixin
         return BouncingAddress.objects.filter(email=self.ticket.customer_email.lower()).first()
 
     def get_context_data(self, reply_form=None, fields_form=None, unsent=False, **kwargs):
+        self.load_screen()
         context = super().get_context_data(**kwargs)
         ticket = self.ticket
         user = self.request.user
@@ -513,6 +528,7 @@ class ReplyView(TicketDetailView):
     """
 
     http_method_names = ["post"]
+    loads_screen = False
 
     def post(self, request, *args, **kwargs):
         form = self.get_reply_form(request.POST, request.FILES)
@@ -560,7 +576,7 @@ class ReplyView(TicketDetailView):
             messages.error(request, gettext("The message could not be sent."))
             status = 403 if isinstance(error, NotAllowed) else 400
             return self.render_invalid(form, fields_form, status=status)
-        if self.draft is not None:
+        if self.ticket.wt_has_draft:
             ReplyDraft.objects.filter(ticket=self.ticket, user=request.user).delete()
         if internal:
             messages.success(request, gettext("Internal note added."))
@@ -686,6 +702,7 @@ class UpdateFieldsView(ReplyView):
 
 class DiscardDraftView(TicketDetailView):
     http_method_names = ["post"]
+    loads_screen = False
 
     def post(self, request, *args, **kwargs):
         ReplyDraft.objects.filter(ticket=self.ticket, user=request.user).delete()

@@ -7,6 +7,7 @@ database (tests/worker_settings.py) rather than in the test's in-memory database
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -329,6 +330,60 @@ def test_a_mail_sent_again_after_a_kill_keeps_its_message_id(tmp_path):
     stored = run([sys.executable, "-c", MAIL_IDS], env).strip()
     expected = sorted([header(first, "Message-ID"), *by_recipient.popitem()[1]])
     assert stored == repr(expected)
+    assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
+
+
+ASK_FOR_LINKS = r"""
+import django
+django.setup()
+from wagtail_tickets import tasks
+from wagtail_tickets.models import HelpdeskPage
+
+tasks.send_access_links.enqueue(
+    email="ann@example.com", helpdesk_id=HelpdeskPage.objects.get().pk, language="en"
+)
+"""
+LINKS_STORED = (
+    "import django; django.setup(); from wagtail_tickets.models import AccessLink; "
+    "print(sorted(AccessLink.objects.values_list('token_hash', flat=True)))"
+)
+
+
+def test_links_mailed_again_after_a_kill_are_the_links_that_work(tmp_path):
+    """The "find my ticket" mail issues its links in the transaction that records it:
+    killed after the server took it, the task runs again and must mail the same links
+    (the first copy's would otherwise never have been stored), as the same message."""
+    from email import message_from_bytes
+
+    from wagtail_tickets.models.tickets import hash_token
+
+    env, mail_dir, _queued = queued_ticket(tmp_path)
+    run(SLOT_WORKER, env)  # the ticket's own mails
+    before = set(mail_dir.iterdir())
+    run([sys.executable, "-c", ASK_FOR_LINKS], env)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_HANDING_OVER], env=env, cwd=ROOT, timeout=300
+    )
+    assert killed.returncode == -9
+    assert run([sys.executable, "-c", LINKS_STORED], env).strip() == "[]", "rolled back"
+    run(SLOT_WORKER, env)
+
+    copies = [message_from_bytes(path.read_bytes()) for path in set(mail_dir.iterdir()) - before]
+    assert len(copies) == 2
+    assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
+
+    def links(mail):
+        texts = [
+            part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+            for part in mail.walk()
+            if part.get_content_type() == "text/plain"
+        ]
+        return re.findall(r"/access/([A-Za-z0-9_:-]+)/", "".join(texts))
+
+    first, second = links(copies[0]), links(copies[1])
+    assert first and first == second
+    stored = run([sys.executable, "-c", LINKS_STORED], env).strip()
+    assert stored == repr(sorted(hash_token(token) for token in first))
     assert "FAILED" not in run([sys.executable, "-c", STATUSES], env)
 
 

@@ -20,6 +20,7 @@ worker). django_tasks' ``ImmediateBackend`` cannot; there the error is raised an
 logged as before (``background.enqueue``).
 """
 
+import base64
 import functools
 import logging
 import secrets
@@ -88,6 +89,20 @@ def message_token(key):
     if seed is None or key is None or _sent.get() is None:
         return secrets.token_hex(12)
     return salted_hmac("wagtail_tickets.mail_retry", f"{seed}|{key}").hexdigest()[:24]
+
+
+def run_secret(purpose):
+    """A secret that the running task derives the same in every run, like
+    ``message_token``, or None (then make a random one): for a mail that carries a
+    secret of its own, so that the mail sent again after a kill is the same mail.
+    Keyed with SECRET_KEY; 192 bits, URL-safe."""
+    seed = _seed.get()
+    if seed is None or _sent.get() is None:
+        return None
+    digest = salted_hmac(
+        "wagtail_tickets.mail_retry.secret", f"{seed}|{purpose}", algorithm="sha256"
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
 @contextmanager

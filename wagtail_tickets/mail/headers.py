@@ -128,6 +128,11 @@ def send(email_message, template, context, key=None):
             email_message.reply_to = [mailbox_address]
         if ticket.code not in email_message.subject:
             email_message.subject = f"[{ticket.code}] {email_message.subject}"
+    else:
+        # Not a ticket's (links, accounts): named by the sender's domain as well, and the
+        # same in a run of the task after a kill, as a ticket's are.
+        token = mail_retry.message_token(key)
+        headers["Message-ID"] = new_message_id(None, email_message.from_email, token=token)
     email_message.extra_headers.update(headers)
     sent = email_message.send()
     if sent:

@@ -14,16 +14,20 @@ from .tickets import new_access_token
 
 
 @transaction.atomic
-def issue_access_token(ticket, *, days=None, user=None):
+def issue_access_token(ticket, *, days=None, user=None, raw=None):
     """Issue one more private link to ``ticket`` and return its raw token.
 
     The ticket's other links keep working: this is what "find my ticket" mails, and
     anyone who knows an address can ask for that. The new link expires after ``days``
-    (``LOOKUP_LINK_DAYS`` by default; 0 or None in the setting: never).
+    (``LOOKUP_LINK_DAYS`` by default; 0 or None in the setting: never). ``raw`` is the
+    token to issue, when the caller made an unguessable one itself; else a random one.
     """
     days = conf.get("LOOKUP_LINK_DAYS") if days is None else days
     now = timezone.now()
-    raw, token_hash = new_access_token()
+    if raw is None:
+        raw, token_hash = new_access_token()
+    else:
+        token_hash = hash_token(raw)
     # Links that can no longer open anything only take space.
     AccessLink.objects.filter(ticket=ticket, expires_at__lte=now).delete()
     AccessLink.objects.create(

@@ -85,10 +85,8 @@ def message_token(key):
     is derived from the task and the key, so the task run again after a kill gives a
     mail it sends again the same Message-ID. Keyed with SECRET_KEY: a stranger cannot
     guess the Message-IDs that thread mail into a ticket."""
-    seed = _seed.get()
-    if seed is None or key is None or _sent.get() is None:
-        return secrets.token_hex(12)
-    return salted_hmac("wagtail_tickets.mail_retry", f"{seed}|{key}").hexdigest()[:24]
+    derived = key is not None and _derived("wagtail_tickets.mail_retry", key, "sha1")
+    return derived.hexdigest()[:24] if derived else secrets.token_hex(12)
 
 
 def run_secret(purpose):
@@ -96,13 +94,17 @@ def run_secret(purpose):
     ``message_token``, or None (then make a random one): for a mail that carries a
     secret of its own, so that the mail sent again after a kill is the same mail.
     Keyed with SECRET_KEY; 192 bits, URL-safe."""
+    derived = _derived("wagtail_tickets.mail_retry.secret", purpose, "sha256")
+    return base64.urlsafe_b64encode(derived.digest()[:24]).decode() if derived else None
+
+
+def _derived(salt, name, algorithm):
+    """The HMAC of the running task's seed and ``name``, or None outside a worker's
+    task of ``run``'s."""
     seed = _seed.get()
     if seed is None or _sent.get() is None:
         return None
-    digest = salted_hmac(
-        "wagtail_tickets.mail_retry.secret", f"{seed}|{purpose}", algorithm="sha256"
-    ).digest()
-    return base64.urlsafe_b64encode(digest[:24]).decode()
+    return salted_hmac(salt, f"{seed}|{name}", algorithm=algorithm)
 
 
 @contextmanager

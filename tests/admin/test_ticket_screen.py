@@ -465,6 +465,40 @@ def test_a_refused_reply_shows_the_whole_screen_again(client, busy_ticket, agent
     assert html.count('class="wt-msg ') == busy_ticket.messages.count()
 
 
+def test_the_desk_applies_the_attachment_rules_of_the_departments_site(client, site_settings):
+    """Whatever host the admin is reached by; read as the customer's pages keep them in
+    the cache, and a change to them is seen on the next screen."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Page, Site
+
+    from wagtail_tickets.models import HelpdeskPage, HelpdeskSettings
+
+    home = Page.get_first_root_node().add_child(instance=Page(title="Shop", slug="shop"))
+    shop = Site.objects.create(hostname="shop.example", root_page=home)
+    helpdesk = HelpdeskPage(title="Help", slug="help")
+    home.add_child(instance=helpdesk)
+    helpdesk.save_revision().publish()
+    department = factories.make_department(helpdesk, title="Orders", prefix="ORD")
+    shop_settings = HelpdeskSettings.for_site(shop)
+    shop_settings.allowed_extensions = "pdf"
+    shop_settings.save()
+    ticket = factories.open_ticket(department)
+    client.force_login(factories.make_agent("seller", departments=[department]))
+
+    def accepted():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url("detail", ticket.pk)).content.decode()
+        reads = [q for q in queries if HelpdeskSettings._meta.db_table in q["sql"]]
+        return re.search(r'name="attachments"[^>]*accept="([^"]*)"', html).group(1), len(reads)
+
+    assert accepted() == (".pdf", 1)
+    assert accepted() == (".pdf", 0), "kept in the cache"
+    shop_settings.allowed_extensions = "pdf, txt"
+    shop_settings.save()
+    assert accepted() == (".pdf,.txt", 1)
+
+
 # --------------------------------------------------------------------------------------
 # Ticket fields, assignment
 # --------------------------------------------------------------------------------------

@@ -37,14 +37,22 @@ class HelpdeskSettings(BaseSiteSetting):
         site = Site.find_for_request(request)
         if site is None:
             return super().for_request(request)
-        key = _settings_cache_key(site.pk)
-        site_settings = cache.get(key)
+        site_settings = cls.cached(site.pk)
         if site_settings is None:
             site_settings = cls.for_site(site)
-            cache.set(key, site_settings, SETTINGS_CACHE_SECONDS)
+            cls.keep(site_settings)
         site_settings._request = request
         setattr(request, attr_name, site_settings)
         return site_settings
+
+    @classmethod
+    def cached(cls, site_id):
+        """Site ``site_id``'s settings as Django's cache keeps them, or None."""
+        return cache.get(_settings_cache_key(site_id))
+
+    @classmethod
+    def keep(cls, site_settings):
+        cache.set(_settings_cache_key(site_settings.site_id), site_settings, SETTINGS_CACHE_SECONDS)
 
     @classmethod
     def forget_cached(cls, site_id):

@@ -46,15 +46,6 @@ def inbox_url():
         return None
 
 
-def _site_id_of(department):
-    """The site whose pages the department is among, from Wagtail's cached root paths
-    (deepest first), as Wagtail finds a page's site for its URL."""
-    for root in Site.get_site_root_paths():
-        if department.url_path.startswith(root.root_path):
-            return root.site_id
-    return None
-
-
 def settings_for_department(request, department):
     """The helpdesk settings of the site the department belongs to: as the customer's
     pages keep them in Django's cache, else in one query (then kept).
@@ -63,8 +54,10 @@ def settings_for_department(request, department):
     is reached by. Falls back to the request's site when that site has no settings row.
     """
     if department is not None and department.path:
-        site_id = _site_id_of(department) if department.url_path else None
-        kept = HelpdeskSettings.cached(site_id) if site_id is not None else None
+        # Wagtail's own answer to "which site is this page on", from its cached root
+        # paths (no query).
+        parts = department.get_url_parts(request) if department.url_path else None
+        kept = HelpdeskSettings.cached(parts[0]) if parts else None
         if kept is not None:
             return kept
         steplen = Page.steplen
